@@ -1,0 +1,21 @@
+package dev.kun.cli;
+
+/** The process exit codes of kun, in one place: {@code --help} and the exception mapper both read them. */
+public final class ExitCodes {
+    public static final int OK = 0;
+    public static final int INTERNAL = 1;
+    public static final int USAGE = 2;
+    public static final int BAD_INPUT = 3;
+    public static final int BACKEND = 4;
+
+    /** Rows for picocli's {@code exitCodeList}: "code:description". */
+    public static final String[] HELP_LIST = {
+        " 0:ok",
+        " 1:internal error (a bug: rerun with --verbose and report it)",
+        " 2:usage error (bad option, or a checkpoint from different arguments)",
+        " 3:bad input (the message names file and line)",
+        " 4:model or backend failure",
+    };
+
+    private ExitCodes() {}
+}

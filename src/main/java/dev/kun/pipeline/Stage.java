@@ -1,0 +1,38 @@
+package dev.kun.pipeline;
+
+import dev.kun.record.KunRecord;
+import java.util.List;
+
+/**
+ * One step of the pipeline: records in, one {@link Outcome} per record out, in input order. The
+ * runner owns reading, writing, rejects, statistics, progress and resume; a stage owns only its
+ * transformation.
+ */
+public interface Stage extends AutoCloseable {
+
+    /** Short name written into rejects and stats ("seed", "filter", ...). */
+    String name();
+
+    /**
+     * Everything about this stage's configuration that changes its output; a resume refuses a
+     * checkpoint written under a different fingerprint.
+     */
+    String fingerprint();
+
+    /** How many records the runner should hand over at once (model stages batch). */
+    default int batchSize() {
+        return 1;
+    }
+
+    /**
+     * Called on resume for each record already committed to the output, in order, before any new
+     * record is processed, so a stateful stage (deduplication) rebuilds exactly the state it had.
+     */
+    default void restore(KunRecord committed) {}
+
+    /** Processes {@code batch}; returns exactly one outcome per record, in the same order. */
+    List<Outcome> process(List<KunRecord> batch);
+
+    @Override
+    default void close() {}
+}
