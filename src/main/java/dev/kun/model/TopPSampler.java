@@ -1,0 +1,243 @@
+package dev.kun.model;
+
+import dev.kun.generate.SamplingParams;
+import java.util.Arrays;
+
+/**
+ * Picks the next token of one sequence from its logits with the Hugging Face semantics (repetition
+ * penalty, temperature, top-k, top-p), drawing from its own SplitMix64 stream so that a sequence
+ * sampled with the same seed gives the same tokens on any JVM and whatever shares its batch.
+ *
+ * <p>Steps of {@link #next}, in Hugging Face's order:
+ * <ol>
+ *   <li>repetition penalty over every distinct token seen so far (prompt and generated): a
+ *       negative logit is multiplied by the penalty, any other divided (also when greedy);</li>
+ *   <li>temperature 0: argmax, ties to the lowest id;</li>
+ *   <li>divide by the temperature;</li>
+ *   <li>top-k (0 = off): drop every logit strictly below the k-th largest (ties with it stay, as
+ *       in {@code TopKLogitsWarper});</li>
+ *   <li>softmax with max subtraction;</li>
+ *   <li>top-p (1 = off): keep the smallest prefix of the tokens sorted by probability (ties by
+ *       lower id first) whose mass reaches top_p, at least one token;</li>
+ *   <li>draw u in [0, 1) and take the first kept token, in ascending id order, whose running
+ *       weight exceeds u times the kept mass.</li>
+ * </ol>
+ * Not thread-safe: one instance per sequence, used by one thread at a time.
+ */
+public final class TopPSampler {
+    private final int vocabSize;
+    private final boolean greedy;
+    private final float temperature;
+    private final float penalty;
+    private final int topK;
+    private final double topP;
+
+    // Repetition penalty state: each distinct id once, as HF gathers then scatters unique positions.
+    private final boolean[] seen;
+    private int[] seenIds = new int[64];
+    private int seenCount;
+
+    private long rngState;
+
+    // Scratch reused across steps: a decode step must not allocate vocab-sized arrays.
+    private final float[] work;
+    private float[] heap;
+    private long[] keys;
+    private int[] nucleus;
+
+    /** A sampler over {@code vocabSize} logits, seeded with {@code seed} (see {@link dev.kun.generate.Seeds}). */
+    public TopPSampler(SamplingParams params, long seed, int vocabSize) {
+        if (vocabSize < 1) throw new IllegalArgumentException("vocabSize must be >= 1: " + vocabSize);
+        this.vocabSize = vocabSize;
+        this.greedy = params.isGreedy();
+        this.temperature = (float) params.temperature();
+        this.penalty = (float) params.repetitionPenalty();
+        this.topK = params.topK() >= vocabSize ? 0 : params.topK();
+        this.topP = params.topP();
+        this.seen = new boolean[vocabSize];
+        this.rngState = seed;
+        this.work = new float[vocabSize];
+    }
+
+    /** Records a token of the sequence (each prompt token, then each generated one) for the repetition penalty. */
+    public void observe(int tokenId) {
+        if (tokenId < 0 || tokenId >= vocabSize) {
+            throw new IllegalArgumentException("token id " + tokenId + " outside vocabulary of " + vocabSize);
+        }
+        if (seen[tokenId]) return;
+        seen[tokenId] = true;
+        if (seenCount == seenIds.length) seenIds = Arrays.copyOf(seenIds, seenCount * 2);
+        seenIds[seenCount++] = tokenId;
+    }
+
+    /** Records every token of {@code tokenIds}. */
+    public void observeAll(int[] tokenIds) {
+        for (int id : tokenIds) observe(id);
+    }
+
+    /**
+     * Chooses the next token from {@code logits[offset .. offset + vocabSize)}; the caller's array is
+     * not modified. Does not observe the chosen token: the caller does, once it accepts it.
+     */
+    public int next(float[] logits, int offset) {
+        if (offset < 0 || offset + vocabSize > logits.length) {
+            throw new IllegalArgumentException("logits hold " + logits.length + " values, need "
+                    + vocabSize + " at offset " + offset);
+        }
+        float[] x = work;
+        System.arraycopy(logits, offset, x, 0, vocabSize);
+        applyPenalty(x);
+        if (greedy) return argmax(x, vocabSize);
+
+        for (int i = 0; i < vocabSize; i++) x[i] = x[i] / temperature;
+
+        float kth = topK > 0 ? kthLargest(x, topK) : Float.NEGATIVE_INFINITY;
+
+        // Max subtraction keeps exp() in range; the common factor exp(-max) cancels in the ratio.
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocabSize; i++) if (x[i] > max) max = x[i];
+        if (max == Float.NEGATIVE_INFINITY) return argmax(x, vocabSize);
+
+        // x becomes the unnormalised weight exp(x - max), 0 for tokens cut by top-k.
+        double total = 0;
+        int kept = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            float w = x[i] >= kth ? (float) Math.exp(x[i] - max) : 0f;
+            x[i] = w;
+            if (w > 0) {
+                total += w;
+                kept++;
+            }
+        }
+        if (topP < 1.0) {
+            return drawFromNucleus(x, total, kept);
+        }
+        return drawAscending(x, total);
+    }
+
+    private void applyPenalty(float[] x) {
+        if (penalty == 1f) return;
+        for (int k = 0; k < seenCount; k++) {
+            int id = seenIds[k];
+            float v = x[id];
+            x[id] = v < 0 ? v * penalty : v / penalty;
+        }
+    }
+
+    /** Index of the largest of {@code x[0..n)}, the lowest index among equals. */
+    static int argmax(float[] x, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (x[i] > x[best]) best = i;
+        return best;
+    }
+
+    /** The k-th largest value of x (1-based), by a min-heap of size k: O(V log k), most values rejected in O(1). */
+    private float kthLargest(float[] x, int k) {
+        if (heap == null) heap = new float[k];
+        float[] h = heap;
+        for (int i = 0; i < k; i++) h[i] = x[i];
+        for (int i = k / 2 - 1; i >= 0; i--) siftDown(h, i, k);
+        for (int i = k; i < vocabSize; i++) {
+            if (x[i] > h[0]) {
+                h[0] = x[i];
+                siftDown(h, 0, k);
+            }
+        }
+        return h[0];
+    }
+
+    private static void siftDown(float[] h, int i, int n) {
+        while (true) {
+            int l = 2 * i + 1;
+            if (l >= n) return;
+            int c = l + 1 < n && h[l + 1] < h[l] ? l + 1 : l;
+            if (!(h[c] < h[i])) return;
+            float t = h[c];
+            h[c] = h[i];
+            h[i] = t;
+            i = c;
+        }
+    }
+
+    /**
+     * Top-p over the weights w (sum {@code total}, {@code kept} of them non-zero), then a draw.
+     * A token whose weight is below (1 - p) * total / kept cannot be in the nucleus: every token after
+     * it in sorted order weighs no more, so the mass from it onwards is below (1 - p) * total. Only the
+     * tokens above half that bound (a margin for rounding) are sorted, not the whole vocabulary.
+     */
+    private int drawFromNucleus(float[] w, double total, int kept) {
+        double bound = 0.5 * (1.0 - topP) * total / kept;
+        if (keys == null) keys = new long[vocabSize];
+        long[] k = keys;
+        int n = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            if (w[i] > 0 && w[i] >= bound) k[n++] = sortKey(w[i], i);
+        }
+        // Ascending keys = descending weight, then ascending id.
+        Arrays.sort(k, 0, n);
+        double limit = topP * total;
+        double cumulative = 0;
+        int size = 0;
+        while (size < n) {
+            if (size > 0 && cumulative >= limit) break;
+            cumulative += w[(int) k[size]];
+            size++;
+        }
+        if (nucleus == null) nucleus = new int[vocabSize];
+        int[] ids = nucleus;
+        for (int i = 0; i < size; i++) ids[i] = (int) k[i];
+        Arrays.sort(ids, 0, size);
+        double target = nextDouble() * cumulative;
+        double running = 0;
+        for (int i = 0; i < size; i++) {
+            running += w[ids[i]];
+            if (running > target) return ids[i];
+        }
+        return ids[size - 1];
+    }
+
+    /** Weight descending, then id ascending, as one long: positive float bits order like the floats. */
+    private static long sortKey(float weight, int id) {
+        long inverted = Integer.MAX_VALUE - Float.floatToRawIntBits(weight);
+        return (inverted << 32) | id;
+    }
+
+    private int drawAscending(float[] w, double total) {
+        double target = nextDouble() * total;
+        double running = 0;
+        int last = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            if (w[i] > 0) {
+                running += w[i];
+                last = i;
+                if (running > target) return i;
+            }
+        }
+        return last;
+    }
+
+    /** SplitMix64 (Steele, Lea, Flood 2014): a fixed algorithm, so streams match on every JVM. */
+    private double nextDouble() {
+        long z = (rngState += 0x9E3779B97F4A7C15L);
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z = z ^ (z >>> 31);
+        return (z >>> 11) * 0x1.0p-53;
+    }
+
+    /**
+     * log softmax of {@code logits[offset .. offset + vocab)} at {@code token}: the log-probability of
+     * the token under the raw distribution (no penalty, temperature or cut), computed in double with
+     * max subtraction so that large logits do not overflow.
+     */
+    public static float logSoftmaxAt(float[] logits, int offset, int vocab, int token) {
+        if (token < 0 || token >= vocab) {
+            throw new IllegalArgumentException("token id " + token + " outside vocabulary of " + vocab);
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = offset; i < offset + vocab; i++) if (logits[i] > max) max = logits[i];
+        double sum = 0;
+        for (int i = offset; i < offset + vocab; i++) sum += Math.exp((double) logits[i] - max);
+        return (float) ((double) logits[offset + token] - max - Math.log(sum));
+    }
+}
