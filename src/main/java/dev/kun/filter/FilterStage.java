@@ -1,0 +1,68 @@
+package dev.kun.filter;
+
+import dev.kun.pipeline.Outcome;
+import dev.kun.pipeline.Stage;
+import dev.kun.record.KunRecord;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The {@code filter} stage: applies a {@link RuleSet} in order to each record. The first rule that
+ * drops decides the reason; a rejected record is written as it came in. A record lacking a field a
+ * rule needs is bad input ({@code missing_field}), not a drop.
+ */
+public final class FilterStage implements Stage {
+    private final RuleSet rules;
+    private final OutputFormat format;
+
+    public FilterStage(RuleSet rules, OutputFormat format) {
+        this.rules = rules;
+        this.format = format;
+    }
+
+    @Override
+    public String name() {
+        return "filter";
+    }
+
+    @Override
+    public String fingerprint() {
+        String config = "rules=" + rules.describe() + "\nformat=" + format;
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(config.getBytes(StandardCharsets.UTF_8));
+            return "filter:" + HexFormat.of().formatHex(hash);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public List<Outcome> process(List<KunRecord> batch) {
+        List<Outcome> outcomes = new ArrayList<>(batch.size());
+        for (KunRecord record : batch) {
+            outcomes.add(apply(record));
+        }
+        return outcomes;
+    }
+
+    /** The outcome of the whole rule set on one record. */
+    public Outcome apply(KunRecord input) {
+        KunRecord current = input;
+        try {
+            for (Rule rule : rules.rules()) {
+                Verdict verdict = rule.apply(current);
+                if (!verdict.isKept()) {
+                    return Outcome.dropped(input, verdict.dropReason());
+                }
+                current = verdict.record();
+            }
+            return Outcome.kept(format.project(current));
+        } catch (MissingFieldException e) {
+            return Outcome.badInput(input, e.reason(), e.getMessage());
+        }
+    }
+}

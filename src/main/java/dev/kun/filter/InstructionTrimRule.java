@@ -1,0 +1,22 @@
+package dev.kun.filter;
+
+import dev.kun.record.KunRecord;
+
+/**
+ * METHOD.md step 3: removes the instruction's trailing spaces and newlines (U+0020 and U+000A only,
+ * as the original does). Never drops.
+ */
+public record InstructionTrimRule() implements Rule {
+
+    @Override
+    public String name() {
+        return "instruction_trim";
+    }
+
+    @Override
+    public Verdict apply(KunRecord record) {
+        String instruction = MissingFieldException.require(record, KunRecord.INSTRUCTION);
+        String trimmed = Whitespace.stripTrailingSpacesAndNewlines(instruction);
+        return Verdict.keep(trimmed.length() == instruction.length() ? record : record.with(KunRecord.INSTRUCTION, trimmed));
+    }
+}

@@ -1,0 +1,30 @@
+package dev.kun.filter;
+
+import dev.kun.record.KunRecord;
+
+/**
+ * METHOD.md step 6: drops an output shorter than {@code minChars} characters. Characters are Unicode
+ * code points, as Python's {@code len} counts them, so an emoji counts once, not as two UTF-16 units.
+ */
+public record MinOutputLengthRule(int minChars) implements Rule {
+    public static final String REASON = "output_too_short";
+
+    public MinOutputLengthRule {
+        if (minChars < 0) {
+            throw new IllegalArgumentException("min_chars must not be negative, got " + minChars);
+        }
+    }
+
+    @Override
+    public String name() {
+        return REASON;
+    }
+
+    @Override
+    public Verdict apply(KunRecord record) {
+        String output = MissingFieldException.require(record, KunRecord.OUTPUT);
+        // A code point is at most two UTF-16 units, so a string of 2 * minChars units needs no counting.
+        boolean tooShort = output.length() < 2 * minChars && output.codePointCount(0, output.length()) < minChars;
+        return tooShort ? Verdict.drop(REASON) : Verdict.keep(record);
+    }
+}

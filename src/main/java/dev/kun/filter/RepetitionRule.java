@@ -1,0 +1,58 @@
+package dev.kun.filter;
+
+import dev.kun.record.KunRecord;
+
+/**
+ * METHOD.md step 6: drops "catastrophic repetition", an output that starts with some unit repeated
+ * {@code minRepeats} or more times in a row. The original tries every unit length (quadratic); here
+ * the Z-function finds it in linear time, over code points so a unit never splits a surrogate pair.
+ */
+public record RepetitionRule(int minRepeats) implements Rule {
+    public static final String REASON = "output_repetition";
+
+    public RepetitionRule {
+        if (minRepeats < 2) {
+            throw new IllegalArgumentException("min_repeats must be at least 2, got " + minRepeats);
+        }
+    }
+
+    @Override
+    public String name() {
+        return REASON;
+    }
+
+    @Override
+    public Verdict apply(KunRecord record) {
+        String output = MissingFieldException.require(record, KunRecord.OUTPUT);
+        return startsWithRepetition(output, minRepeats) ? Verdict.drop(REASON) : Verdict.keep(record);
+    }
+
+    /**
+     * Whether {@code text} starts with a unit of p >= 1 code points repeated {@code repeats} times. The
+     * prefix of length repeats*p has period p exactly when z[p] >= (repeats-1)*p, where z[p] is the
+     * length of the longest common prefix of the text and its suffix at p (the Z-function).
+     */
+    static boolean startsWithRepetition(String text, int repeats) {
+        int[] s = text.codePoints().toArray();
+        int n = s.length;
+        int maxUnit = n / repeats;
+        int[] z = new int[maxUnit + 1];
+        int boxStart = 0; // [boxStart, boxEnd) is the rightmost segment known to match a prefix
+        int boxEnd = 0;
+        for (int p = 1; p <= maxUnit; p++) {
+            int k = p < boxEnd ? Math.min(boxEnd - p, z[p - boxStart]) : 0;
+            while (p + k < n && s[k] == s[p + k]) {
+                k++;
+            }
+            z[p] = k;
+            if (p + k > boxEnd) {
+                boxStart = p;
+                boxEnd = p + k;
+            }
+            if (k >= (repeats - 1) * p) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
