@@ -18,7 +18,8 @@ import java.util.Arrays;
  *       in {@code TopKLogitsWarper});</li>
  *   <li>softmax with max subtraction;</li>
  *   <li>top-p (1 = off): keep the smallest prefix of the tokens sorted by probability (ties by
- *       lower id first) whose mass reaches top_p, at least one token;</li>
+ *       lower id first) whose mass reaches top_p, at least one token (HF's rule: drop a token when
+ *       the mass of the tokens ranked at or below it is at most 1 - top_p);</li>
  *   <li>draw u in [0, 1) and take the first kept token, in ascending id order, whose running
  *       weight exceeds u times the kept mass.</li>
  * </ol>
@@ -43,7 +44,6 @@ public final class TopPSampler {
     private final float[] work;
     private float[] heap;
     private long[] keys;
-    private int[] nucleus;
 
     /** A sampler over {@code vocabSize} logits, seeded with {@code seed} (see {@link dev.kun.generate.Seeds}). */
     public TopPSampler(SamplingParams params, long seed, int vocabSize) {
@@ -163,7 +163,9 @@ public final class TopPSampler {
      * Top-p over the weights w (sum {@code total}, {@code kept} of them non-zero), then a draw.
      * A token whose weight is below (1 - p) * total / kept cannot be in the nucleus: every token after
      * it in sorted order weighs no more, so the mass from it onwards is below (1 - p) * total. Only the
-     * tokens above half that bound (a margin for rounding) are sorted, not the whole vocabulary.
+     * tokens above half that bound (a margin for rounding) become candidates, and the nucleus boundary
+     * among them is found by weighted quickselect: expected O(candidates), no sort, even when the
+     * distribution is flat and nearly every token is a candidate.
      */
     private int drawFromNucleus(float[] w, double total, int kept) {
         double bound = 0.5 * (1.0 - topP) * total / kept;
@@ -173,27 +175,81 @@ public final class TopPSampler {
         for (int i = 0; i < vocabSize; i++) {
             if (w[i] > 0 && w[i] >= bound) k[n++] = sortKey(w[i], i);
         }
-        // Ascending keys = descending weight, then ascending id.
-        Arrays.sort(k, 0, n);
-        double limit = topP * total;
-        double cumulative = 0;
-        int size = 0;
-        while (size < n) {
-            if (size > 0 && cumulative >= limit) break;
-            cumulative += w[(int) k[size]];
-            size++;
+        int size = nucleusSize(k, n, w, topP * total);
+        long boundary = Long.MIN_VALUE;
+        for (int i = 0; i < size; i++) boundary = Math.max(boundary, k[i]);
+
+        // The draw walks the nucleus in ascending id order: membership is "key <= boundary".
+        double mass = 0;
+        for (int i = 0; i < vocabSize; i++) {
+            if (w[i] > 0 && sortKey(w[i], i) <= boundary) mass += w[i];
         }
-        if (nucleus == null) nucleus = new int[vocabSize];
-        int[] ids = nucleus;
-        for (int i = 0; i < size; i++) ids[i] = (int) k[i];
-        Arrays.sort(ids, 0, size);
-        double target = nextDouble() * cumulative;
+        double target = nextDouble() * mass;
         double running = 0;
-        for (int i = 0; i < size; i++) {
-            running += w[ids[i]];
-            if (running > target) return ids[i];
+        int last = -1;
+        for (int i = 0; i < vocabSize; i++) {
+            if (w[i] > 0 && sortKey(w[i], i) <= boundary) {
+                running += w[i];
+                last = i;
+                if (running > target) return i;
+            }
         }
-        return ids[size - 1];
+        return last;
+    }
+
+    /**
+     * Rearranges {@code k[0..n)} so that its first m keys are the m smallest (heaviest tokens), m being
+     * the smallest count whose weight reaches {@code limit} (at least 1, at most n), and returns m.
+     */
+    private static int nucleusSize(long[] k, int n, float[] w, double limit) {
+        int lo = 0;
+        int hi = n;
+        double need = limit;
+        while (hi - lo > 24) {
+            int p = partition(k, lo, hi);
+            double left = 0;
+            for (int i = lo; i < p; i++) left += w[(int) k[i]];
+            if (left >= need) {
+                hi = p;
+            } else if (left + w[(int) k[p]] >= need || p + 1 == hi) {
+                return p + 1;
+            } else {
+                need -= left + w[(int) k[p]];
+                lo = p + 1;
+            }
+        }
+        // Few keys left: sort them and take the prefix in order.
+        Arrays.sort(k, lo, hi);
+        double cumulative = 0;
+        for (int i = lo; i < hi; i++) {
+            cumulative += w[(int) k[i]];
+            if (cumulative >= need) return i + 1;
+        }
+        return Math.max(hi, 1);
+    }
+
+    /** Lomuto partition of the distinct keys k[lo..hi) around a median-of-three pivot; returns its index. */
+    private static int partition(long[] k, int lo, int hi) {
+        int mid = (lo + hi) >>> 1;
+        long a = k[lo];
+        long b = k[mid];
+        long c = k[hi - 1];
+        int pi = (a < b) == (b < c) ? mid : (b < a) == (a < c) ? lo : hi - 1;
+        long pivot = k[pi];
+        k[pi] = k[hi - 1];
+        k[hi - 1] = pivot;
+        int store = lo;
+        for (int i = lo; i < hi - 1; i++) {
+            if (k[i] < pivot) {
+                long t = k[i];
+                k[i] = k[store];
+                k[store] = t;
+                store++;
+            }
+        }
+        k[hi - 1] = k[store];
+        k[store] = pivot;
+        return store;
     }
 
     /** Weight descending, then id ascending, as one long: positive float bits order like the floats. */
