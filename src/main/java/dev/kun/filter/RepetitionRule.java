@@ -33,11 +33,49 @@ public record RepetitionRule(int minRepeats) implements Rule {
      * length of the longest common prefix of the text and its suffix at p (the Z-function).
      */
     static boolean startsWithRepetition(String text, int repeats) {
-        int[] s = text.codePoints().toArray();
-        int n = s.length;
+        // Fast path on UTF-16 units, no copy. A unit found there is a whole number of code points
+        // unless a lone surrogate sits at its edges (malformed text): then redo it on code points.
+        int unit = shortestUnit(text, repeats);
+        if (unit < 0) {
+            return false; // a code-point unit is also a UTF-16 unit, so none exists either
+        }
+        int end = unit * repeats;
+        boolean splitsPair = Character.isLowSurrogate(text.charAt(0))
+                || end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))
+                        && Character.isLowSurrogate(text.charAt(end));
+        return !splitsPair || shortestUnit(text.codePoints().toArray(), repeats) >= 0;
+    }
+
+    /** The shortest p with the first repeats*p units of {@code s} of period p, or -1 (Z-function). */
+    private static int shortestUnit(String s, int repeats) {
+        int n = s.length();
         int maxUnit = n / repeats;
         int[] z = new int[maxUnit + 1];
         int boxStart = 0; // [boxStart, boxEnd) is the rightmost segment known to match a prefix
+        int boxEnd = 0;
+        for (int p = 1; p <= maxUnit; p++) {
+            int k = p < boxEnd ? Math.min(boxEnd - p, z[p - boxStart]) : 0;
+            while (p + k < n && s.charAt(k) == s.charAt(p + k)) {
+                k++;
+            }
+            z[p] = k;
+            if (p + k > boxEnd) {
+                boxStart = p;
+                boxEnd = p + k;
+            }
+            if (k >= (repeats - 1) * p) {
+                return p;
+            }
+        }
+        return -1;
+    }
+
+    /** {@link #shortestUnit(String, int)} over code points. */
+    private static int shortestUnit(int[] s, int repeats) {
+        int n = s.length;
+        int maxUnit = n / repeats;
+        int[] z = new int[maxUnit + 1];
+        int boxStart = 0;
         int boxEnd = 0;
         for (int p = 1; p <= maxUnit; p++) {
             int k = p < boxEnd ? Math.min(boxEnd - p, z[p - boxStart]) : 0;
@@ -50,9 +88,9 @@ public record RepetitionRule(int minRepeats) implements Rule {
                 boxEnd = p + k;
             }
             if (k >= (repeats - 1) * p) {
-                return true;
+                return p;
             }
         }
-        return false;
+        return -1;
     }
 }
