@@ -1,11 +1,110 @@
 package dev.kun;
 
+import dev.kun.cli.ExitCodes;
+import dev.kun.cli.FilterCommand;
+import dev.kun.cli.GenerateCommand;
+import dev.kun.cli.KunException;
+import dev.kun.cli.LabelCommand;
+import dev.kun.cli.LoggingOptions;
+import dev.kun.cli.PolishCommand;
+import dev.kun.cli.RunCommand;
+import dev.kun.cli.SeedCommand;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.ParseResult;
+
 /** Entry point of the kun command line; the only place that exits the process. */
-public final class Kun {
-    private Kun() {}
+@Command(
+        name = "kun",
+        mixinStandardHelpOptions = true,
+        versionProvider = Kun.Version.class,
+        description = "Turns an unlabeled text corpus into an instruction-tuning dataset by instruction"
+                + " backtranslation (COIG-Kun / Humpback). Stages read and write JSONL: seed -> label ->"
+                + " polish -> filter.",
+        subcommands = {
+            SeedCommand.class,
+            LabelCommand.class,
+            PolishCommand.class,
+            FilterCommand.class,
+            RunCommand.class,
+            GenerateCommand.class,
+            CommandLine.HelpCommand.class,
+        },
+        exitCodeListHeading = "%nExit codes:%n")
+public final class Kun implements Callable<Integer> {
+
+    @Mixin LoggingOptions logging;
 
     public static void main(String[] args) {
-        System.err.println("kun: not wired yet");
-        System.exit(1);
+        System.exit(run(args));
+    }
+
+    /** Runs kun with {@code args} and returns the exit code instead of exiting (tests call this). */
+    public static int run(String... args) {
+        CommandLine cli = commandLine();
+        return cli.execute(args);
+    }
+
+    /** The configured command tree: exit-code table, one-line errors, stack traces only with -v. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Kun());
+        cli.setCaseInsensitiveEnumValuesAllowed(true);
+        // Keep --help's table and the ExitCodes constants in one place, shown by every command.
+        setExitCodeList(cli);
+        cli.setExitCodeExceptionMapper(e -> e instanceof KunException k ? k.exitCode() : ExitCodes.INTERNAL);
+        cli.setParameterExceptionHandler((e, args) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("kun: " + e.getMessage());
+            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            err.flush();
+            return ExitCodes.USAGE;
+        });
+        cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+            PrintWriter err = commandLine.getErr();
+            boolean verbose = verbose(parseResult);
+            if (e instanceof KunException k) {
+                err.println("kun: " + k.getMessage());
+                if (verbose) e.printStackTrace(err);
+                err.flush();
+                return k.exitCode();
+            }
+            err.println("kun: internal error: " + e + (verbose ? "" : " (rerun with --verbose for the stack trace)"));
+            if (verbose) e.printStackTrace(err);
+            err.flush();
+            return ExitCodes.INTERNAL;
+        });
+        return cli;
+    }
+
+    private static void setExitCodeList(CommandLine cli) {
+        cli.getCommandSpec().usageMessage().exitCodeListHeading("%nExit codes:%n").exitCodeList(ExitCodes.helpMap());
+        cli.getSubcommands().values().forEach(Kun::setExitCodeList);
+    }
+
+    private static boolean verbose(ParseResult result) {
+        for (ParseResult r = result; r != null; r = r.subcommand()) {
+            if (r.hasMatchedOption("--verbose")) return true;
+        }
+        return false;
+    }
+
+    @Override
+    public Integer call() {
+        // `kun` alone: show what there is to run.
+        CommandLine.usage(this, System.err);
+        return ExitCodes.USAGE;
+    }
+
+    /** Reads the version from the jar manifest; "dev" when run from classes. */
+    public static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Kun.class.getPackage().getImplementationVersion();
+            return new String[] {"kun " + (v == null ? "dev" : v)};
+        }
     }
 }

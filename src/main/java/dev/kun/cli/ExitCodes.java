@@ -1,5 +1,8 @@
 package dev.kun.cli;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /** The process exit codes of kun, in one place: {@code --help} and the exception mapper both read them. */
 public final class ExitCodes {
     public static final int OK = 0;
@@ -18,4 +21,14 @@ public final class ExitCodes {
     };
 
     private ExitCodes() {}
+
+    /** {@link #HELP_LIST} as the map picocli's usage message takes. */
+    public static Map<String, String> helpMap() {
+        Map<String, String> map = new LinkedHashMap<>();
+        for (String row : HELP_LIST) {
+            int colon = row.indexOf(':');
+            map.put(row.substring(0, colon), row.substring(colon + 1));
+        }
+        return map;
+    }
 }

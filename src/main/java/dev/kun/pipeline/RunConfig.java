@@ -1,0 +1,75 @@
+package dev.kun.pipeline;
+
+import dev.kun.cli.InputFormatOptions;
+import dev.kun.cli.IoOptions;
+import dev.kun.cli.LoggingOptions;
+import dev.kun.record.ReadOptions;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * Everything the {@link StageRunner} needs besides the stage: inputs, outputs (null output = stdout),
+ * bad-input policy, progress, checkpointing, and how input is parsed.
+ */
+public record RunConfig(
+        List<String> inputs,
+        Path output,
+        Path rejects,
+        Path stats,
+        OnError onError,
+        ProgressMode progress,
+        int checkpointEvery,
+        boolean force,
+        ReadOptions read,
+        boolean verbose) {
+
+    public RunConfig {
+        inputs = List.copyOf(inputs);
+        if (checkpointEvery < 1) throw new IllegalArgumentException("--checkpoint-every must be >= 1");
+        if (read.maxLineBytes() < 1) throw new IllegalArgumentException("--max-line-bytes must be >= 1");
+    }
+
+    /** The configuration the shared mixins describe; plain text lands in the {@code text} field. */
+    public static RunConfig of(IoOptions io, InputFormatOptions format, LoggingOptions logging) {
+        return new RunConfig(io.inputs, io.output, io.rejects, io.stats, io.onError, io.progress,
+                io.checkpointEvery, io.force,
+                new ReadOptions(format.inputFormat, format.split, "text", io.maxLineBytes),
+                logging != null && logging.verbose());
+    }
+
+    /** The same run with plain text landing in {@code field} (generate uses {@code prompt}). */
+    public RunConfig withPlainTextField(String field) {
+        return new RunConfig(inputs, output, rejects, stats, onError, progress, checkpointEvery, force,
+                new ReadOptions(read.format(), read.split(), field, read.maxLineBytes()), verbose);
+    }
+
+    /** A config for tests and embedding: read {@code inputs}, write {@code output}, defaults otherwise. */
+    public static RunConfig simple(List<String> inputs, Path output) {
+        return new RunConfig(inputs, output, null, null, OnError.FAIL, ProgressMode.NEVER, 1000, false,
+                ReadOptions.defaults(), false);
+    }
+
+    public RunConfig withRejects(Path path) {
+        return new RunConfig(inputs, output, path, stats, onError, progress, checkpointEvery, force, read, verbose);
+    }
+
+    public RunConfig withStats(Path path) {
+        return new RunConfig(inputs, output, rejects, path, onError, progress, checkpointEvery, force, read, verbose);
+    }
+
+    public RunConfig withOnError(OnError mode) {
+        return new RunConfig(inputs, output, rejects, stats, mode, progress, checkpointEvery, force, read, verbose);
+    }
+
+    public RunConfig withCheckpointEvery(int n) {
+        return new RunConfig(inputs, output, rejects, stats, onError, progress, n, force, read, verbose);
+    }
+
+    public RunConfig withForce(boolean f) {
+        return new RunConfig(inputs, output, rejects, stats, onError, progress, checkpointEvery, f, read, verbose);
+    }
+
+    public RunConfig withRead(ReadOptions r) {
+        return new RunConfig(inputs, output, rejects, stats, onError, progress, checkpointEvery, force, r, verbose);
+    }
+}

@@ -1,0 +1,377 @@
+package dev.kun.pipeline;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kun.cli.ExitCodes;
+import dev.kun.cli.InputFormatOptions;
+import dev.kun.cli.IoOptions;
+import dev.kun.cli.KunException;
+import dev.kun.cli.LoggingOptions;
+import dev.kun.record.InputFile;
+import dev.kun.record.InputFormat;
+import dev.kun.record.InputRecord;
+import dev.kun.record.Json;
+import dev.kun.record.JsonlWriter;
+import dev.kun.record.KunRecord;
+import dev.kun.record.ReadOptions;
+import dev.kun.record.RecordReader;
+import dev.kun.record.RecordReader.Position;
+import dev.kun.record.RejectWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one {@link Stage} over the inputs: streams records in batches of {@link Stage#batchSize()},
+ * writes kept records to the output and the rest to rejects, counts, shows progress, and makes the
+ * run resumable. A command's whole job is:
+ *
+ * <pre>{@code
+ * try (Stage stage = new FilterStage(...)) {
+ *     return new StageRunner(io, format, logging).run(stage);
+ * }
+ * }</pre>
+ *
+ * <p>Resume: with {@code -o FILE} (and no stdin input) output goes to {@code FILE.part} and rejects to
+ * {@code REJECTS.part}; every {@code --checkpoint-every} input records both are made durable and
+ * {@code FILE.checkpoint} is replaced atomically (see {@link Checkpoint}). Rerun with the same
+ * arguments after a crash, even SIGKILL, cuts the .part files back to the checkpoint, replays the
+ * committed output through {@link Stage#restore}, skips the consumed input and goes on; the result is
+ * byte-identical to a run that never stopped. At the end the .part files are renamed and the
+ * checkpoint says {@code complete}; rerunning then prints "already complete" unless {@code --force}.
+ * Checkpoints sit at fixed record counts, never at times, so output bytes never depend on timing.
+ */
+public final class StageRunner {
+    private static final Logger log = LoggerFactory.getLogger(StageRunner.class);
+    private static final int LOGGED_BAD_INPUT = 10;
+
+    private final RunConfig config;
+
+    public StageRunner(IoOptions io, InputFormatOptions format, LoggingOptions logging) {
+        this(RunConfig.of(io, format, logging));
+    }
+
+    public StageRunner(RunConfig config) {
+        this.config = config;
+    }
+
+    /** The same runner with plain text landing in {@code field} instead of {@code text}. */
+    public StageRunner plainTextField(String field) {
+        return new StageRunner(config.withPlainTextField(field));
+    }
+
+    public RunConfig config() {
+        return config;
+    }
+
+    /**
+     * Runs {@code stage} to the end and returns {@link ExitCodes#OK}; failures are thrown as
+     * {@link KunException} (bad input: exit 3 naming file and line; checkpoint mismatch: exit 2).
+     * Does not close the stage.
+     */
+    public int run(Stage stage) {
+        try {
+            return new Run(stage).execute();
+        } catch (IOException e) {
+            throw new KunException(ExitCodes.INTERNAL, "I/O error: " + e.getMessage(), e);
+        }
+    }
+
+    /** The state of one run. */
+    private final class Run {
+        private final Stage stage;
+        private final List<InputFile> files;
+        private final boolean resumable;
+        private final Path output;
+        private final Path outputPart;
+        private final Path checkpointPath;
+        private final Path rejectsPart;
+        private final ObjectNode fingerprint;
+        private final long startNanos = System.nanoTime();
+        private StageStats stats;
+        private double previousSeconds;
+        private long consumed;
+        private JsonlWriter out;
+        private RejectWriter rejects;
+        private long loggedBadInput;
+
+        Run(Stage stage) {
+            this.stage = stage;
+            this.files = InputFile.resolve(config.inputs());
+            this.output = config.output();
+            this.resumable = output != null && files.stream().noneMatch(InputFile::isStdin);
+            this.outputPart = output == null ? null : sibling(output, ".part");
+            this.checkpointPath = output == null ? null : Checkpoint.pathFor(output);
+            this.rejectsPart = config.rejects() == null ? null : sibling(config.rejects(), ".part");
+            this.fingerprint = fingerprint();
+            this.stats = new StageStats(stage.name());
+        }
+
+        int execute() throws IOException {
+            if (config.force()) discardEarlierRun();
+            Checkpoint checkpoint = resumable && Files.exists(checkpointPath) ? Checkpoint.read(checkpointPath) : null;
+            if (checkpoint != null) {
+                checkFingerprint(checkpoint);
+                if (checkpoint.complete()) return alreadyComplete(checkpoint);
+            } else if (output != null && Files.exists(output) && resumable) {
+                throw KunException.usage(output + " exists and has no checkpoint, so it may be another run's"
+                        + " finished output; rerun with --force to overwrite it");
+            }
+            Position start = Position.START;
+            if (checkpoint != null) {
+                start = checkpoint.position();
+                consumed = checkpoint.consumed();
+                stats = StageStats.fromJson(checkpoint.stats());
+                previousSeconds = stats.seconds();
+                log.info("resuming {} after {} records (checkpoint {})", stage.name(), consumed, checkpointPath);
+            }
+            openWriters(checkpoint);
+            StageStats done;
+            try {
+                if (checkpoint != null && checkpoint.outputBytes() > 0) restoreStage();
+                done = stream(start);
+            } catch (Throwable t) {
+                // Leave the files as a kill would: nothing beyond the last checkpoint counts.
+                out.abort();
+                if (rejects != null) rejects.abort();
+                throw t;
+            }
+            System.err.println(done.summary());
+            return ExitCodes.OK;
+        }
+
+        private StageStats stream(Position start) throws IOException {
+            try (RecordReader reader = new RecordReader(files, config.read(), start)) {
+                Progress progress = new Progress(config.progress(), stage.name(), RecordReader.totalBytes(files),
+                        consumed, reader.bytesRead());
+                try {
+                    List<InputRecord> batch = new ArrayList<>();
+                    while (true) {
+                        // Batches never straddle a checkpoint, so checkpoints sit at fixed record counts.
+                        int room = Math.min(Math.max(1, stage.batchSize()),
+                                config.checkpointEvery() - (int) (consumed % config.checkpointEvery()));
+                        batch.clear();
+                        InputRecord item;
+                        while (batch.size() < room && (item = reader.next()) != null) {
+                            if (item.isBad() && config.onError() == OnError.FAIL) throw badInput(item.source(), item.message());
+                            batch.add(item);
+                        }
+                        if (batch.isEmpty()) break;
+                        process(batch);
+                        consumed += batch.size();
+                        if (consumed % config.checkpointEvery() == 0) commit(reader.position());
+                        progress.update(consumed, reader.bytesRead());
+                    }
+                } finally {
+                    progress.finish();
+                }
+                return finish(reader.position());
+            }
+        }
+
+        private void discardEarlierRun() throws IOException {
+            for (Path p : new Path[] {checkpointPath, outputPart, output, rejectsPart, config.rejects()}) {
+                if (p != null) Files.deleteIfExists(p);
+            }
+        }
+
+        private void checkFingerprint(Checkpoint checkpoint) {
+            if (checkpoint.fingerprint().equals(fingerprint)) return;
+            String what = "arguments";
+            for (var it = fingerprint.fieldNames(); it.hasNext(); ) {
+                String key = it.next();
+                if (!fingerprint.get(key).equals(checkpoint.fingerprint().get(key))) {
+                    what = key.replace('_', ' ');
+                    break;
+                }
+            }
+            throw KunException.usage(checkpointPath + " was written by a run with different " + what
+                    + "; rerun with the same arguments to resume, or with --force to start over");
+        }
+
+        private int alreadyComplete(Checkpoint checkpoint) throws IOException {
+            // A crash between marking complete and renaming leaves .part files: finish the renames.
+            if (rejectsPart != null && Files.exists(rejectsPart)) moveIntoPlace(rejectsPart, config.rejects());
+            if (Files.exists(outputPart)) moveIntoPlace(outputPart, output);
+            if (!Files.exists(output)) {
+                throw KunException.usage(checkpointPath + " says the run is complete but " + output
+                        + " is missing; rerun with --force to redo it");
+            }
+            System.err.println("kun: " + output + " is already complete (" + checkpointPath
+                    + "); use --force to redo it");
+            System.err.println(StageStats.fromJson(checkpoint.stats()).summary());
+            return ExitCodes.OK;
+        }
+
+        private void openWriters(Checkpoint checkpoint) throws IOException {
+            long outBytes = checkpoint == null ? 0 : checkpoint.outputBytes();
+            long rejectBytes = checkpoint == null ? 0 : checkpoint.rejectsBytes();
+            if (checkpoint != null) {
+                requireLength(outputPart, outBytes);
+                if (rejectsPart != null) requireLength(rejectsPart, rejectBytes);
+            }
+            out = output == null ? JsonlWriter.to(System.out) : JsonlWriter.resume(outputPart, outBytes, JsonlWriter.gzipName(output));
+            if (rejectsPart != null) {
+                rejects = new RejectWriter(JsonlWriter.resume(rejectsPart, rejectBytes, JsonlWriter.gzipName(config.rejects())));
+            }
+        }
+
+        private void requireLength(Path part, long committed) throws IOException {
+            long size = Files.exists(part) ? Files.size(part) : -1;
+            if (size < committed) {
+                throw KunException.usage(part + " is shorter (" + size + " bytes) than its checkpoint says ("
+                        + committed + "); rerun with --force to start over");
+            }
+        }
+
+        /** Replays the committed output so a stateful stage (deduplication) is exactly where it was. */
+        private void restoreStage() throws IOException {
+            ReadOptions read = new ReadOptions(InputFormat.JSONL, config.read().split(), "text", Integer.MAX_VALUE - 16);
+            List<InputFile> part = List.of(new InputFile(outputPart.toString(), outputPart, Files.size(outputPart), 0));
+            long n = 0;
+            try (RecordReader committed = new RecordReader(part, read)) {
+                InputRecord item;
+                while ((item = committed.next()) != null) {
+                    if (item.isBad()) {
+                        if ("empty_file".equals(item.reason())) break;
+                        throw KunException.usage(item.source() + ": damaged partial output (" + item.message()
+                                + "); rerun with --force to start over");
+                    }
+                    stage.restore(item.record());
+                    n++;
+                }
+            }
+            log.debug("restored {} committed records into stage {}", n, stage.name());
+        }
+
+        private void process(List<InputRecord> batch) throws IOException {
+            List<KunRecord> records = new ArrayList<>(batch.size());
+            for (InputRecord item : batch) {
+                if (!item.isBad()) records.add(item.record());
+            }
+            List<Outcome> outcomes = records.isEmpty() ? List.of() : stage.process(records);
+            if (outcomes.size() != records.size()) {
+                throw new IllegalStateException("stage " + stage.name() + " returned " + outcomes.size()
+                        + " outcomes for " + records.size() + " records");
+            }
+            int next = 0;
+            for (InputRecord item : batch) {
+                if (item.isBad()) {
+                    skipBadInput(item.source(), item.reason(), item.message(), item.raw(), null);
+                    continue;
+                }
+                Outcome outcome = outcomes.get(next++);
+                KunRecord record = outcome.record() != null ? outcome.record() : item.record();
+                if (outcome.isBadInput()) {
+                    if (config.onError() == OnError.FAIL) throw badInput(item.source(), outcome.badInputMessage());
+                    skipBadInput(item.source(), outcome.dropReason(), outcome.badInputMessage(), null, record);
+                } else if (outcome.isKept()) {
+                    byte[] json;
+                    try {
+                        json = Json.MAPPER.writeValueAsBytes(record.json());
+                    } catch (JsonProcessingException e) {
+                        // A JSON escape can smuggle in a lone surrogate, which has no UTF-8 form.
+                        String message = "cannot write as UTF-8: " + e.getOriginalMessage();
+                        if (config.onError() == OnError.FAIL) throw badInput(item.source(), message);
+                        skipBadInput(item.source(), "invalid_unicode", message, null, null);
+                        continue;
+                    }
+                    out.writeLine(json);
+                    stats.kept(outcome.tokensIn(), outcome.tokensOut());
+                } else {
+                    stats.dropped(outcome.dropReason(), outcome.tokensIn(), outcome.tokensOut());
+                    if (rejects != null) {
+                        rejects.write(RejectWriter.reject(record, stage.name(), outcome.dropReason(), item.source(), null, null));
+                    }
+                }
+            }
+        }
+
+        private void skipBadInput(String source, String reason, String message, String raw, KunRecord record) throws IOException {
+            stats.badInput(reason);
+            if (loggedBadInput++ < LOGGED_BAD_INPUT) {
+                log.warn("{}: {} (skipped{})", source, message, loggedBadInput == LOGGED_BAD_INPUT ? "; further ones only counted" : "");
+            }
+            if (rejects != null) {
+                ObjectNode reject = RejectWriter.reject(record, stage.name(), reason, source, message, raw);
+                try {
+                    rejects.write(reject);
+                } catch (JsonProcessingException e) {
+                    // The record or raw text holds a lone surrogate: keep the facts, drop the unwritable text.
+                    rejects.write(RejectWriter.reject(null, stage.name(), reason, source, message, null));
+                }
+            }
+        }
+
+        private KunException badInput(String source, String message) {
+            return KunException.badInput(source + ": " + message);
+        }
+
+        /** Makes everything so far durable, then records it in the checkpoint. */
+        private void commit(Position position) throws IOException {
+            long outBytes = out.commit();
+            long rejectBytes = rejects == null ? 0 : rejects.commit();
+            if (!resumable) return;
+            ObjectNode counters = statsNow();
+            new Checkpoint(false, fingerprint, position, consumed, outBytes, rejectBytes, counters).write(checkpointPath);
+        }
+
+        private ObjectNode statsNow() {
+            StageStats now = StageStats.fromJson(stats.toJson(false));
+            now.addSeconds(previousSeconds + (System.nanoTime() - startNanos) / 1e9);
+            return now.toJson(true);
+        }
+
+        private StageStats finish(Position position) throws IOException {
+            long outBytes = out.commit();
+            long rejectBytes = rejects == null ? 0 : rejects.commit();
+            out.close();
+            if (rejects != null) rejects.close();
+            ObjectNode finalStats = statsNow();
+            if (config.stats() != null) {
+                Checkpoint.writeAtomically(config.stats(), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(finalStats));
+            }
+            if (resumable) {
+                // Complete first, then rename: a rerun that finds "complete" only has to finish the renames.
+                new Checkpoint(true, fingerprint, position, consumed, outBytes, rejectBytes, finalStats).write(checkpointPath);
+            }
+            if (rejectsPart != null) moveIntoPlace(rejectsPart, config.rejects());
+            if (outputPart != null) moveIntoPlace(outputPart, output);
+            return StageStats.fromJson(finalStats);
+        }
+
+        private void moveIntoPlace(Path part, Path target) throws IOException {
+            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            Checkpoint.syncDirectory(target);
+        }
+
+        /** What must match for a checkpoint to be resumed: the stage, its settings, the inputs, the options that shape output. */
+        private ObjectNode fingerprint() {
+            ObjectNode fp = Json.MAPPER.createObjectNode();
+            fp.put("stage", stage.name());
+            fp.put("stage_settings", stage.fingerprint());
+            ArrayNode inputs = fp.putArray("inputs");
+            for (InputFile f : files) {
+                inputs.addObject().put("name", f.name()).put("size", f.size()).put("modified", f.modifiedMillis());
+            }
+            ReadOptions read = config.read();
+            fp.put("input_format", read.format().name().toLowerCase(java.util.Locale.ROOT)
+                    + "/" + read.split().name().toLowerCase(java.util.Locale.ROOT) + "/" + read.textField());
+            fp.put("max_line_bytes", read.maxLineBytes());
+            fp.put("on_error", config.onError().name().toLowerCase(java.util.Locale.ROOT));
+            fp.put("checkpoint_every", config.checkpointEvery());
+            fp.put("rejects", config.rejects() == null ? null : config.rejects().toString());
+            return fp;
+        }
+    }
+
+    private static Path sibling(Path p, String suffix) {
+        return p.resolveSibling(p.getFileName() + suffix);
+    }
+}

@@ -1,0 +1,168 @@
+package dev.kun.record;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kun.cli.KunException;
+import java.io.BufferedOutputStream;
+import java.io.Closeable;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Locale;
+import java.util.zip.GZIPOutputStream;
+
+/**
+ * Writes records as JSONL: UTF-8, non-ASCII as-is, one object per line ending in {@code \n}; gzip when
+ * the file name ends in .gz. {@link #commit()} makes everything written so far durable (and, for gzip,
+ * closes the current gzip member, since concatenated members are valid gzip), so a resumed run can cut
+ * the file back to a committed length and go on writing identical bytes.
+ */
+public final class JsonlWriter implements Closeable {
+    private final FileChannel channel;
+    private final Counting counting;
+    private final boolean gzip;
+    private final OutputStream body;
+    private GZIPOutputStream member;
+
+    private JsonlWriter(FileChannel channel, OutputStream sink, long length, boolean gzip) {
+        this.channel = channel;
+        this.counting = new Counting(sink, length);
+        this.gzip = gzip;
+        this.body = new BufferedOutputStream(new Body(), 1 << 16);
+    }
+
+    /** A new file at {@code path} (an existing one is truncated). */
+    public static JsonlWriter create(Path path, boolean gzip) throws IOException {
+        return resume(path, 0, gzip);
+    }
+
+    /** Opens {@code path}, cuts it to {@code length} committed bytes and appends after them. */
+    public static JsonlWriter resume(Path path, long length, boolean gzip) throws IOException {
+        FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        if (ch.tryLock() == null) {
+            ch.close();
+            throw KunException.usage(path + " is being written by another kun process");
+        }
+        ch.truncate(length);
+        ch.position(length);
+        return new JsonlWriter(ch, Channels.newOutputStream(ch), length, gzip);
+    }
+
+    /** Writes to {@code out} (stdout), which {@link #close()} flushes but does not close. */
+    public static JsonlWriter to(OutputStream out) {
+        return new JsonlWriter(null, out, 0, false);
+    }
+
+    /** True when {@code path}'s name asks for gzip. */
+    public static boolean gzipName(Path path) {
+        return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gz");
+    }
+
+    public void write(KunRecord record) throws IOException {
+        write(record.json());
+    }
+
+    public void write(ObjectNode json) throws IOException {
+        writeLine(Json.MAPPER.writeValueAsBytes(json));
+    }
+
+    /** Writes one already serialised JSON object and the line end. */
+    public void writeLine(byte[] json) throws IOException {
+        body.write(json);
+        body.write('\n');
+    }
+
+    /** Flushes, ends the gzip member and forces the file to disk; returns the committed length in bytes. */
+    public long commit() throws IOException {
+        body.flush();
+        if (member != null) {
+            member.close();
+            member = null;
+        }
+        counting.flush();
+        if (channel != null) channel.force(false);
+        return counting.count;
+    }
+
+    /** Bytes written to the underlying file so far (committed or not). */
+    public long length() {
+        return counting.count;
+    }
+
+    /**
+     * Closes without flushing what is still buffered, as a crash would: the file keeps only what
+     * already reached it, and a resumed run cuts it back to the last commit anyway. Stdout is flushed.
+     */
+    public void abort() {
+        try {
+            if (channel != null) {
+                channel.close();
+            } else {
+                body.flush();
+            }
+        } catch (IOException | RuntimeException e) {
+            // Already failing; the original error is the one to report.
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        commit();
+        if (channel != null) channel.close();
+    }
+
+    /** Routes writes into the current gzip member, opening one on the first write after a commit. */
+    private final class Body extends OutputStream {
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            if (!gzip) {
+                counting.write(b, off, len);
+                return;
+            }
+            if (member == null) {
+                member = new GZIPOutputStream(new FilterOutputStream(counting) {
+                    @Override
+                    public void write(byte[] bytes, int o, int n) throws IOException {
+                        out.write(bytes, o, n);
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        flush(); // a member ends, the file goes on
+                    }
+                }, 1 << 16);
+            }
+            member.write(b, off, len);
+        }
+    }
+
+    private static final class Counting extends FilterOutputStream {
+        long count;
+
+        Counting(OutputStream out, long count) {
+            super(out);
+            this.count = count;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+    }
+
+}

@@ -1,0 +1,67 @@
+package dev.kun.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kun.testing.Captured;
+import org.junit.jupiter.api.Test;
+
+class KunCliTest {
+
+    @Test
+    void helpListsEverySubcommandAndExitCode() {
+        Captured c = Captured.kun("--help");
+        assertEquals(0, c.code());
+        String help = c.out();
+        for (String sub : new String[] {"seed", "label", "polish", "filter", "run", "generate"}) {
+            assertTrue(help.contains("\n  " + sub + " "), "help lists " + sub + ":\n" + help);
+        }
+        for (String row : ExitCodes.HELP_LIST) {
+            String[] parts = row.split(":", 2);
+            assertTrue(help.contains(parts[1]), "help shows exit code row " + row);
+        }
+    }
+
+    @Test
+    void subcommandHelpShowsExitCodesToo() {
+        Captured c = Captured.kun("label", "--help");
+        assertEquals(0, c.code());
+        assertTrue(c.out().contains("bad input (the message names file and line)"), c.out());
+    }
+
+    @Test
+    void versionPrintsAVersion() {
+        Captured c = Captured.kun("--version");
+        assertEquals(0, c.code());
+        assertTrue(c.out().startsWith("kun "), c.out());
+    }
+
+    @Test
+    void unknownOptionIsAUsageErrorOnOneLine() {
+        Captured c = Captured.kun("--no-such-option");
+        assertEquals(ExitCodes.USAGE, c.code());
+        assertTrue(c.stderr().startsWith("kun: Unknown option: '--no-such-option'"), c.stderr());
+        assertEquals("", c.out());
+    }
+
+    @Test
+    void modelStagesAreListedButNotAvailableYet() {
+        for (String sub : new String[] {"label", "polish", "run"}) {
+            Captured c = Captured.kun(sub);
+            assertNotEquals(0, c.code(), sub);
+            assertEquals("kun: kun " + sub + ": not available yet (the model stages come in a later issue)\n", c.stderr());
+        }
+    }
+
+    @Test
+    void stackTraceOnlyWithVerbose() {
+        Captured quiet = Captured.kun("label");
+        assertFalse(quiet.stderr().contains("\tat "), quiet.stderr());
+        Captured verbose = Captured.kun("-v", "label");
+        assertTrue(verbose.stderr().contains("\tat dev.kun."), verbose.stderr());
+        Captured inherited = Captured.kun("label", "--verbose");
+        assertTrue(inherited.stderr().contains("\tat dev.kun."), inherited.stderr());
+    }
+}

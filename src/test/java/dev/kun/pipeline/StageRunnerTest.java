@@ -1,0 +1,53 @@
+package dev.kun.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.kun.record.Json;
+import dev.kun.testing.Captured;
+import dev.kun.testing.TestStages;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class StageRunnerTest {
+    @TempDir Path dir;
+
+    @Test
+    void streamsStdinToStdoutUnchanged() {
+        String in = "{\"text\":\"a\",\"x\":1}\n\n{\"text\":\"é😀\",\"y\":[1,2]}\n";
+        Captured c = Captured.run(in.getBytes(StandardCharsets.UTF_8),
+                () -> new StageRunner(RunConfig.simple(List.of(), null)).run(TestStages.identity()));
+        assertEquals(0, c.code());
+        assertEquals("{\"text\":\"a\",\"x\":1}\n{\"text\":\"é😀\",\"y\":[1,2]}\n", c.out());
+        assertTrue(c.stderr().contains("identity: 2 records, 2 kept, 0 dropped, 0 bad input"), c.stderr());
+    }
+
+    @Test
+    void writesOutputRejectsAndStatsFiles() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 50; i++) b.append("{\"text\":\"t").append(i % 40).append("\"}\n");
+        Files.writeString(in, b);
+        Path out = dir.resolve("out.jsonl");
+        RunConfig config = RunConfig.simple(List.of(in.toString()), out)
+                .withRejects(dir.resolve("rej.jsonl")).withStats(dir.resolve("stats.json")).withCheckpointEvery(7);
+        Captured c = Captured.run(new byte[0], () -> new StageRunner(config).run(TestStages.dedup(3, Long.MAX_VALUE)));
+        assertEquals(0, c.code(), c.stderr());
+        assertFalse(Files.exists(dir.resolve("out.jsonl.part")));
+        JsonNode stats = Json.MAPPER.readTree(dir.resolve("stats.json").toFile());
+        long outLines = Files.readAllLines(out).size();
+        long rejLines = Files.readAllLines(dir.resolve("rej.jsonl")).size();
+        assertEquals(50, stats.get("total").asLong());
+        assertEquals(outLines, stats.get("kept").asLong());
+        assertEquals(rejLines, stats.get("dropped").asLong());
+        assertEquals(stats.get("dropped").asLong(),
+                stats.get("dropped_duplicate").asLong() + stats.get("dropped_third").asLong());
+        assertEquals(50, outLines + rejLines);
+    }
+}
