@@ -1,0 +1,47 @@
+package dev.kun.testing;
+
+import dev.kun.generate.FinishReason;
+import dev.kun.generate.Generation;
+import dev.kun.generate.GenerationRequest;
+import dev.kun.generate.TextGenerator;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A {@link TextGenerator} for stage logic: the "generation" spells out what it was asked
+ * ({@code prompt|seed|temperature}), one "token" per code point, and every request is recorded, so a
+ * test sees exactly which prompts, seeds and sampling settings reached the backend.
+ */
+public final class FakeGenerator implements TextGenerator {
+    public final List<GenerationRequest> requests = new ArrayList<>();
+    public final List<Integer> batchSizes = new ArrayList<>();
+    public boolean closed;
+
+    @Override
+    public List<Generation> generate(List<GenerationRequest> batch) {
+        batchSizes.add(batch.size());
+        List<Generation> out = new ArrayList<>();
+        for (GenerationRequest r : batch) {
+            requests.add(r);
+            String text = r.prompt() + "|" + r.seed() + "|" + r.sampling().temperature();
+            int length = text.codePointCount(0, text.length());
+            FinishReason reason = length > r.sampling().maxTokens() ? FinishReason.LENGTH : FinishReason.STOP;
+            if (reason == FinishReason.LENGTH) {
+                text = text.substring(0, text.offsetByCodePoints(0, r.sampling().maxTokens()));
+                length = r.sampling().maxTokens();
+            }
+            out.add(new Generation(text, reason, countTokens(r.prompt()), length, null, null));
+        }
+        return out;
+    }
+
+    @Override
+    public int countTokens(String text) {
+        return text.codePointCount(0, text.length());
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}
