@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Figure of issue 2: `kun filter` with all rules on seed-coig-kun.jsonl repeated to ~200 MB and ~2 GB,
+# on one core (taskset -c 0). Prints MB/s (input bytes / wall seconds) and peak RSS for each size,
+# and the RSS ratio 2 GB / 200 MB (target: >= 50 MB/s, ratio <= 1.5).
+# usage: scripts/bench-filter.sh [SIZES_MB...]     (default: 200 2000)
+# env:   KUN_BENCH_DIR (default /tmp/kun-bench; inputs are built there, never committed)
+#        KUN_BENCH_SEED (default ../shared/data/seed-coig-kun.jsonl), KUN_BENCH_CPU (default 0)
+#        KUN_BENCH_NO_BUILD=1 to skip `mvn package`
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dir="${KUN_BENCH_DIR:-/tmp/kun-bench}"
+seed="${KUN_BENCH_SEED:-$root/../shared/data/seed-coig-kun.jsonl}"
+cpu="${KUN_BENCH_CPU:-0}"
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(200 2000)
+
+[ -r "$seed" ] || { echo "bench-filter: no seed file $seed" >&2; exit 2; }
+[ -x /usr/bin/time ] || { echo "bench-filter: needs GNU time (apt-get install time)" >&2; exit 2; }
+if [ -z "${KUN_BENCH_NO_BUILD:-}" ]; then
+  (cd "$root" && mvn -q -B -o package -DskipTests)
+fi
+mkdir -p "$dir"
+
+seed_bytes=$(stat -c %s "$seed")
+declare -A rss
+for mb in "${sizes[@]}"; do
+  input="$dir/seed-x${mb}MB.jsonl"
+  copies=$(( (mb * 1000000 + seed_bytes - 1) / seed_bytes ))
+  if [ ! -f "$input" ] || [ "$(stat -c %s "$input")" -ne $(( copies * seed_bytes )) ]; then
+    echo "bench-filter: building $input ($copies copies of $(basename "$seed"))" >&2
+    for _ in $(seq "$copies"); do cat "$seed"; done > "$input.tmp" && mv "$input.tmp" "$input"
+  fi
+  bytes=$(stat -c %s "$input")
+  out="$dir/out-${mb}.jsonl"
+  rm -f "$out" "$out".* "$dir/rejects-${mb}.jsonl" "$dir/stats-${mb}.json"
+  log="$dir/time-${mb}.txt"
+  start=$(date +%s.%N)
+  taskset -c "$cpu" /usr/bin/time -v -o "$log" "$root/scripts/kun" filter -i "$input" -o "$out" \
+      --rejects "$dir/rejects-${mb}.jsonl" --stats "$dir/stats-${mb}.json" --rules all --progress never
+  end=$(date +%s.%N)
+  seconds=$(echo "$end - $start" | bc -l)
+  peak_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
+  rss[$mb]=$peak_kb
+  printf 'filter all  input %6.0f MB  %7.2f s  %6.1f MB/s  peak RSS %6.1f MB  (cpu %s)\n' \
+      "$(echo "$bytes / 1000000" | bc -l)" "$seconds" "$(echo "$bytes / 1000000 / $seconds" | bc -l)" \
+      "$(echo "$peak_kb / 1024" | bc -l)" "$cpu"
+  rm -f "$out" "$dir/rejects-${mb}.jsonl"
+done
+if [ ${#sizes[@]} -ge 2 ]; then
+  first=${sizes[0]}; last=${sizes[${#sizes[@]}-1]}
+  printf 'peak RSS ratio %s MB / %s MB input: %.2f\n' "$last" "$first" "$(echo "${rss[$last]} / ${rss[$first]}" | bc -l)"
+fi
