@@ -22,6 +22,21 @@ public interface WeightSource extends AutoCloseable {
      */
     ByteBuffer read(String name, DataType target);
 
+    /**
+     * Converts rows {@code [firstRow, firstRow + rows)} (first dimension) of tensor {@code name} to
+     * {@code target} into {@code dest} at its position, which advances. For tensors above 2 GiB in the
+     * target dtype, which {@link #read} refuses; this default slices a full read, and the safetensors
+     * source overrides it to read only the rows.
+     */
+    default void readRows(String name, DataType target, long firstRow, int rows, ByteBuffer dest) {
+        TensorInfo info = info(name);
+        long rowBytes = info.elementCount() / Math.max(1, info.shape().length == 0 ? 1 : info.shape()[0])
+                * target.getNumOfBytes();
+        ByteBuffer all = read(name, target);
+        all.position(Math.toIntExact(firstRow * rowBytes)).limit(Math.toIntExact((firstRow + rows) * rowBytes));
+        dest.put(all);
+    }
+
     @Override
     void close();
 }

@@ -1,0 +1,139 @@
+package dev.kun.model;
+
+import dev.kun.cli.ExitCodes;
+import dev.kun.cli.KunException;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * A Hugging Face checkpoint directory, validated and opened: config.json as a {@link LlamaConfig},
+ * the optional generation_config.json, tokenizer.json as an {@link HfTokenizer}, and the safetensors
+ * weights as a {@link WeightSource} (read lazily, tensor by tensor).
+ *
+ * <p>Every problem is a one-line KunException with exit code {@link ExitCodes#BACKEND} (4, "model
+ * or backend failure") naming the file: the model directory is a resource the run depends on, not a
+ * record of the input data (exit 3 is kept for file:line errors in the data).
+ */
+public final class Checkpoint implements AutoCloseable {
+    private final Path dir;
+    private final LlamaConfig config;
+    private final GenerationConfig generation;
+    private final HfTokenizer tokenizer;
+    private final SafetensorsWeights weights;
+
+    private Checkpoint(Path dir, LlamaConfig config, GenerationConfig generation, HfTokenizer tokenizer,
+            SafetensorsWeights weights) {
+        this.dir = dir;
+        this.config = config;
+        this.generation = generation;
+        this.tokenizer = tokenizer;
+        this.weights = weights;
+    }
+
+    /**
+     * Validates and opens {@code dir}: the directory, config.json (supported model_type), tokenizer.json
+     * and the weights must exist; a {@code pytorch_model*.bin}-only checkpoint is refused with the
+     * command that converts it; every tensor the config implies must be present with its shape.
+     */
+    public static Checkpoint open(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new KunException(ExitCodes.BACKEND, "model directory not found: " + dir);
+        }
+        LlamaConfig config = LlamaConfig.read(dir);
+        GenerationConfig generation = GenerationConfig.read(dir);
+        if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
+            throw new KunException(ExitCodes.BACKEND, "tokenizer.json is missing in " + dir
+                    + " (a checkpoint with only tokenizer.model can write one: python -c \"from transformers import AutoTokenizer as T;"
+                    + " T.from_pretrained('" + dir + "').save_pretrained('" + dir + "')\")");
+        }
+        if (!SafetensorsWeights.present(dir)) {
+            if (hasBin(dir)) {
+                throw new KunException(ExitCodes.BACKEND, dir + " has only PyTorch .bin weights; kun reads safetensors. Convert with:"
+                        + " python -c \"from transformers import AutoModelForCausalLM as M; M.from_pretrained('" + dir
+                        + "').save_pretrained('OUT', safe_serialization=True)\" and copy the tokenizer files into OUT");
+            }
+            throw new KunException(ExitCodes.BACKEND, "no weights in " + dir + " (expected " + SafetensorsWeights.SINGLE
+                    + " or " + SafetensorsWeights.INDEX + ")");
+        }
+        SafetensorsWeights weights = SafetensorsWeights.open(dir);
+        HfTokenizer tokenizer = null;
+        try {
+            checkTensors(config, weights, dir);
+            tokenizer = HfTokenizer.load(dir);
+            if (tokenizer.vocabSize() > config.vocabSize()) {
+                throw new KunException(ExitCodes.BACKEND, dir + ": tokenizer.json has " + tokenizer.vocabSize()
+                        + " tokens but config.json vocab_size is " + config.vocabSize());
+            }
+            return new Checkpoint(dir, config, generation, tokenizer, weights);
+        } catch (RuntimeException e) {
+            weights.close();
+            if (tokenizer != null) tokenizer.close();
+            throw e;
+        }
+    }
+
+    /** Header-only check, so a config/weights mismatch fails before any tensor is read. */
+    private static void checkTensors(LlamaConfig config, WeightSource weights, Path dir) {
+        for (Map.Entry<String, long[]> e : config.expectedTensors().entrySet()) {
+            if (!weights.names().contains(e.getKey())) {
+                String hint = e.getKey().equals("lm_head.weight") ? " (config.json says tie_word_embeddings is false)" : "";
+                throw new KunException(ExitCodes.BACKEND, "tensor " + e.getKey() + " is missing from the weights in " + dir + hint);
+            }
+            TensorInfo info = weights.info(e.getKey());
+            if (!Arrays.equals(info.shape(), e.getValue())) {
+                throw new KunException(ExitCodes.BACKEND, "tensor " + e.getKey() + " in " + dir + " has shape "
+                        + Arrays.toString(info.shape()) + " but config.json implies " + Arrays.toString(e.getValue()));
+            }
+            if (SafetensorsFile.elementBytes(info.dtype()) < 0) {
+                throw new KunException(ExitCodes.BACKEND, "tensor " + e.getKey() + " in " + dir + " has dtype " + info.dtype()
+                        + " (supported: F32, F16, BF16)");
+            }
+        }
+    }
+
+    private static boolean hasBin(Path dir) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "pytorch_model*.bin")) {
+            return s.iterator().hasNext();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public GenerationConfig generation() {
+        return generation;
+    }
+
+    public HfTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public SafetensorsWeights weights() {
+        return weights;
+    }
+
+    /**
+     * Ids that end a generation: generation_config.json's {@code eos_token_id} when present, else the
+     * tokenizer's resolution (config.json, then tokenizer_config.json).
+     */
+    public java.util.List<Integer> eosTokenIds() {
+        return generation.eosTokenIds().isEmpty() ? tokenizer.eosTokenIds() : generation.eosTokenIds();
+    }
+
+    @Override
+    public void close() {
+        weights.close();
+        tokenizer.close();
+    }
+}

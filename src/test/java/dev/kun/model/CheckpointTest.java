@@ -1,0 +1,122 @@
+package dev.kun.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kun.cli.ExitCodes;
+import dev.kun.cli.KunException;
+import dev.kun.testing.TinyCheckpoint;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckpointTest {
+    @TempDir Path dir;
+
+    private KunException openFails() {
+        KunException e = assertThrows(KunException.class, () -> Checkpoint.open(dir));
+        assertEquals(ExitCodes.BACKEND, e.exitCode());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        return e;
+    }
+
+    @Test
+    void opensAValidShardedGqaCheckpoint() {
+        TinyCheckpoint.builder().gqa(4, 2).dtype("BF16").sharded(3).tied(true).write(dir);
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            assertEquals(2, ck.config().kvGroups());
+            assertTrue(ck.config().tiedEmbeddings());
+            assertEquals(List.of(2, 7), ck.eosTokenIds());
+            assertEquals(TinyCheckpoint.IM_END, ck.tokenizer().specialTokenId("<|im_end|>").getAsInt());
+            assertEquals(ck.config().expectedTensors().keySet(), ck.weights().names());
+        }
+    }
+
+    @Test
+    void missingDirectory() {
+        Path nowhere = dir.resolve("nowhere");
+        KunException e = assertThrows(KunException.class, () -> Checkpoint.open(nowhere));
+        assertEquals("model directory not found: " + nowhere, e.getMessage());
+    }
+
+    @Test
+    void missingConfig() throws Exception {
+        TinyCheckpoint.builder().write(dir);
+        Files.delete(dir.resolve("config.json"));
+        assertTrue(openFails().getMessage().startsWith("config.json is missing in " + dir));
+    }
+
+    @Test
+    void missingTokenizerSaysHowToWriteOne() throws Exception {
+        TinyCheckpoint.builder().write(dir);
+        Files.delete(dir.resolve("tokenizer.json"));
+        String m = openFails().getMessage();
+        assertTrue(m.startsWith("tokenizer.json is missing in " + dir), m);
+        assertTrue(m.contains("AutoTokenizer"), m);
+    }
+
+    @Test
+    void missingWeights() throws Exception {
+        TinyCheckpoint.builder().write(dir);
+        Files.delete(dir.resolve("model.safetensors"));
+        assertTrue(openFails().getMessage().startsWith("no weights in " + dir), dir.toString());
+    }
+
+    @Test
+    void binOnlyCheckpointSaysHowToConvert() throws Exception {
+        TinyCheckpoint.builder().write(dir);
+        Files.delete(dir.resolve("model.safetensors"));
+        Files.write(dir.resolve("pytorch_model-00001-of-00002.bin"), new byte[] {1});
+        Files.write(dir.resolve("pytorch_model-00002-of-00002.bin"), new byte[] {1});
+        String m = openFails().getMessage();
+        assertTrue(m.contains("only PyTorch .bin weights"), m);
+        assertTrue(m.contains("save_pretrained('OUT', safe_serialization=True)"), m);
+        assertTrue(m.contains("from_pretrained('" + dir + "')"), m);
+    }
+
+    @Test
+    void indexReferencingAMissingShardNamesIt() throws Exception {
+        TinyCheckpoint.builder().sharded(3).write(dir);
+        Files.delete(dir.resolve("model-00002-of-00003.safetensors"));
+        String m = openFails().getMessage();
+        assertTrue(m.endsWith("references missing shard model-00002-of-00003.safetensors"), m);
+    }
+
+    @Test
+    void untiedConfigWithoutLmHeadNamesTheTensor() throws Exception {
+        TinyCheckpoint.builder().tied(true).write(dir);
+        String config = Files.readString(dir.resolve("config.json"));
+        Files.writeString(dir.resolve("config.json"),
+                config.replace("\"tie_word_embeddings\" : true", "\"tie_word_embeddings\" : false"));
+        String m = openFails().getMessage();
+        assertTrue(m.startsWith("tensor lm_head.weight is missing"), m);
+        assertTrue(m.contains("tie_word_embeddings"), m);
+    }
+
+    @Test
+    void shapeMismatchBetweenConfigAndWeights() throws Exception {
+        TinyCheckpoint.builder().write(dir);
+        String config = Files.readString(dir.resolve("config.json"));
+        Files.writeString(dir.resolve("config.json"), config.replace("\"intermediate_size\" : 128", "\"intermediate_size\" : 96"));
+        String m = openFails().getMessage();
+        assertTrue(m.contains("mlp.gate_proj.weight") && m.contains("[128, 64]") && m.contains("[96, 64]"), m);
+    }
+
+    @Test
+    void unsupportedModelType() throws Exception {
+        TinyCheckpoint.builder().modelType("gemma").write(dir);
+        assertTrue(openFails().getMessage().endsWith("unsupported model_type 'gemma' (supported: llama, mistral, qwen2)"));
+    }
+
+    @Test
+    void untiedCheckpointHasItsOwnHead() {
+        TinyCheckpoint.builder().tied(false).write(dir);
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            assertTrue(ck.weights().names().contains("lm_head.weight"));
+        }
+    }
+}
