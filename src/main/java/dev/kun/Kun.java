@@ -49,9 +49,13 @@ public final class Kun implements Callable<Integer> {
         return cli.execute(args);
     }
 
-    /** The configured command tree: exit-code table, one-line errors, stack traces only with -v. */
-    public static CommandLine commandLine() {
+    /**
+     * The configured command tree: exit-code table, one-line errors, stack traces only with -v.
+     * {@code extraSubcommands} (tests) are added before the settings, so they get them too.
+     */
+    public static CommandLine commandLine(Object... extraSubcommands) {
         CommandLine cli = new CommandLine(new Kun());
+        for (Object sub : extraSubcommands) cli.addSubcommand(sub);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         // Keep --help's table and the ExitCodes constants in one place, shown by every command.
         setExitCodeList(cli);

@@ -6,7 +6,11 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ScopeType;
 
-/** {@code -v/--verbose}: debug logging and stack traces on errors; inherited by every subcommand. */
+/**
+ * {@code -v/--verbose}: debug logging and stack traces on errors. Mixed into the root command only:
+ * its INHERIT scope gives it to every subcommand, so a subcommand must not mix it in again (picocli
+ * rejects the duplicate {@code -v}).
+ */
 public final class LoggingOptions {
     private boolean verbose;
 

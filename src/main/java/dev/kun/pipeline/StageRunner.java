@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (Stage stage = new FilterStage(...)) {
- *     return new StageRunner(io, format, logging).run(stage);
+ *     return new StageRunner(io, format).run(stage);
  * }
  * }</pre>
  *
@@ -53,6 +53,12 @@ public final class StageRunner {
 
     private final RunConfig config;
 
+    /** The usual way in: the command's {@code @Mixin IoOptions} and {@code @Mixin InputFormatOptions}. */
+    public StageRunner(IoOptions io, InputFormatOptions format) {
+        this(RunConfig.of(io, format, null));
+    }
+
+    /** Same as {@link #StageRunner(IoOptions, InputFormatOptions)}; {@code logging} may be null. */
     public StageRunner(IoOptions io, InputFormatOptions format, LoggingOptions logging) {
         this(RunConfig.of(io, format, logging));
     }

@@ -4,7 +4,9 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
@@ -36,6 +38,9 @@ public final class RecordReader implements Closeable {
     public record Position(int file, long items, long offset, long line) {
         public static final Position START = new Position(0, 0, 0, 0);
     }
+
+    /** Reads one array element; the elements after it are not "trailing tokens". */
+    private static final ObjectReader ELEMENT = Json.MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private final List<InputFile> files;
     private final ReadOptions options;
@@ -393,7 +398,7 @@ public final class RecordReader implements Closeable {
                     return InputRecord.bad(name, line, "not_an_object",
                             "array element is not a JSON object (" + token.asString() + ")", null);
                 }
-                ObjectNode object = Json.MAPPER.readTree(parser);
+                ObjectNode object = ELEMENT.readTree(parser);
                 long size = parser.currentLocation().getByteOffset() - start.getByteOffset();
                 if (size > options.maxLineBytes()) {
                     return InputRecord.bad(name, line, "line_too_long",
