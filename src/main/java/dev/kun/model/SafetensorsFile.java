@@ -195,7 +195,9 @@ public final class SafetensorsFile implements AutoCloseable {
             stage.clear().limit(n * inWidth);
             readFully(channel, stage, pos, file);
             stage.flip();
+            int start = out.position();
             convertChunk(src, stage, n, target, out);
+            if (target == DataType.FLOAT16 && !src.equals("F16")) checkF16Range(e, src, stage, out, start, n);
             pos += (long) n * inWidth;
             left -= n;
         }
@@ -226,6 +228,18 @@ public final class SafetensorsFile implements AutoCloseable {
                 }
             }
             default -> throw new IllegalStateException(src);
+        }
+    }
+
+    /** A finite weight that became infinity in F16 would poison every activation: fail, naming it. */
+    private void checkF16Range(Entry e, String src, ByteBuffer in, ByteBuffer out, int start, int n) {
+        for (int i = 0; i < n; i++) {
+            if ((out.getShort(start + 2 * i) & 0x7c00) != 0x7c00) continue;
+            float v = src.equals("F32") ? in.getFloat(4 * i) : HalfPrecision.bf16ToFloat(in.getShort(2 * i));
+            if (Float.isFinite(v)) {
+                throw new KunException(ExitCodes.BACKEND, "tensor " + e.info().name() + " in " + file + " holds " + v
+                        + ", beyond the float16 range (65504); use --dtype f32");
+            }
         }
     }
 

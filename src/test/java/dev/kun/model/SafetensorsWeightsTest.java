@@ -152,6 +152,19 @@ class SafetensorsWeightsTest {
     }
 
     @Test
+    void bf16BeyondTheF16RangeFailsInsteadOfBecomingInfinity() {
+        Path file = dir.resolve("wide.safetensors");
+        try (SafetensorsWriter w = new SafetensorsWriter(file, List.of(new TensorInfo("w", "BF16", new long[] {3})), Map.of())) {
+            w.append(new float[] {1f, 1e5f, -2f});
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            assertEquals(99840f, floats(f.read("w", DataType.FLOAT32))[1]);
+            KunException e = assertThrows(KunException.class, () -> f.read("w", DataType.FLOAT16));
+            assertTrue(e.getMessage().contains("tensor w") && e.getMessage().contains("--dtype f32"), e.getMessage());
+        }
+    }
+
+    @Test
     void unsupportedStoredDtypeIsNamed() throws Exception {
         Path file = dir.resolve("i64.safetensors");
         String header = "{\"ids\":{\"dtype\":\"I64\",\"shape\":[2],\"data_offsets\":[0,16]}}";
