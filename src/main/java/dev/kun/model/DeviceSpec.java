@@ -1,6 +1,8 @@
 package dev.kun.model;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
 import dev.kun.cli.ExitCodes;
 import dev.kun.cli.KunException;
 import java.util.ArrayList;
@@ -83,8 +85,8 @@ public record DeviceSpec(String kind, List<Integer> ordinals) {
             return List.of(Device.cpu());
         }
         if (gpuCount == 0) {
-            throw new KunException(ExitCodes.BACKEND, "--device " + kind + ": DJL sees no CUDA GPU (CPU-only PyTorch natives?"
-                    + " build with mvn -Pcuda, see README)");
+            throw new KunException(ExitCodes.BACKEND, "--device " + kind + ": DJL's PyTorch engine sees no CUDA GPU (CPU-only"
+                    + " natives? build with -Dcuda and provide libtorch 2.7.1 cu128: README, Running on GPU)");
         }
         if (ordinals.isEmpty()) return List.of(Device.gpu(0));
         List<Device> out = new ArrayList<>();
@@ -98,10 +100,14 @@ public record DeviceSpec(String kind, List<Integer> ordinals) {
         return out;
     }
 
-    /** GPUs visible to DJL's PyTorch engine; 0 with CPU-only natives or no driver. */
+    /**
+     * GPUs the PyTorch engine can use: 0 when its libtorch was built without CUDA (the CPU natives
+     * jar), even on a machine with GPUs, because DJL's GPU count alone asks the CUDA driver, not libtorch.
+     */
     public static int visibleGpus() {
         try {
-            return ai.djl.util.cuda.CudaUtils.getGpuCount();
+            Engine engine = Engine.getEngine("PyTorch");
+            return engine.hasCapability(StandardCapabilities.CUDA) ? engine.getGpuCount() : 0;
         } catch (RuntimeException | UnsatisfiedLinkError e) {
             return 0;
         }

@@ -12,8 +12,9 @@ import java.util.Locale;
  *
  * <p>BF16 never reaches DJL: in DJL 0.36 the PyTorch JNI's dtype table maps only float32, float64,
  * float16, uint8, int32, int8, int64 and bool, and any other DataType hits a bare {@code throw;},
- * which aborts the JVM ("terminate called without an active exception"). That code is shared by
- * every device, so BF16 is unusable on CUDA too, not only on the CPU. The decision table:
+ * which aborts the JVM ("terminate called without an active exception"). INT16 and UINT16, also
+ * missing from that table, abort the same way on the CPU, which locates the fault in the shared JNI
+ * code rather than in a CPU kernel: BF16 is unusable on CUDA too. The decision table:
  *
  * <pre>
  * --dtype  cpu                               cuda

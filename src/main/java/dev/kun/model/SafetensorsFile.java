@@ -131,7 +131,9 @@ public final class SafetensorsFile implements AutoCloseable {
     }
 
     /**
-     * Converts tensor {@code name} to {@code target} into a new direct little-endian buffer. A tensor
+     * Converts tensor {@code name} to {@code target} into a new direct little-endian buffer. DJL's
+     * PyTorch engine wraps a direct buffer on the CPU without copying it (torch::from_blob), so the
+     * buffer becomes the tensor's storage: one copy in memory, and it must not be reused. A tensor
      * above 2 GiB in the target dtype cannot live in one Java buffer: that is a KunException naming
      * the tensor; read it in row blocks with {@link #readRows}.
      */

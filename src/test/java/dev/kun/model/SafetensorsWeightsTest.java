@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import dev.kun.cli.ExitCodes;
 import dev.kun.cli.KunException;
 import dev.kun.testing.TinyCheckpoint;
@@ -75,6 +79,28 @@ class SafetensorsWeightsTest {
             assertEquals(0, b.position());
             assertEquals(64 * 4, b.remaining());
             assertThrows(IllegalArgumentException.class, () -> w.read("model.norm.weight", DataType.BFLOAT16));
+        }
+    }
+
+    @Test
+    void readBuffersAreWhatDjlExpects() {
+        TinyCheckpoint ck = TinyCheckpoint.builder().dtype("BF16").build();
+        ck.write(dir);
+        String name = "model.layers.0.self_attn.k_proj.weight";
+        try (SafetensorsWeights w = SafetensorsWeights.open(dir);
+                NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch")) {
+            Shape shape = new Shape(w.info(name).shape());
+            float[] f32 = m.create(w.read(name, DataType.FLOAT32), shape, DataType.FLOAT32).toFloatArray();
+            NDArray half = m.create(w.read(name, DataType.FLOAT16), shape, DataType.FLOAT16);
+            assertEquals(DataType.FLOAT16, half.getDataType());
+            float[] widened = half.toType(DataType.FLOAT32, false).toFloatArray();
+            float[] exact = ck.values(name);
+            for (int i = 0; i < exact.length; i++) {
+                float bf16 = HalfPrecision.bf16ToFloat(HalfPrecision.floatToBf16(exact[i]));
+                assertEquals(bf16, f32[i]);
+                // These weights are of normal F16 magnitude, where F16 holds every BF16 value exactly.
+                if (Math.abs(bf16) >= 0x1p-14f) assertEquals(bf16, widened[i]);
+            }
         }
     }
 
