@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kun.cli.KunException;
 import dev.kun.record.Json;
+import dev.kun.record.JsonlWriter;
 import dev.kun.record.RecordReader.Position;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -81,7 +82,7 @@ public record Checkpoint(
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             java.nio.ByteBuffer buf = java.nio.ByteBuffer.wrap(bytes);
             while (buf.hasRemaining()) ch.write(buf);
-            ch.force(true);
+            if (JsonlWriter.fsync()) ch.force(true);
         }
         Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         syncDirectory(path);
@@ -89,6 +90,7 @@ public record Checkpoint(
 
     /** Makes a rename in {@code path}'s directory durable. */
     static void syncDirectory(Path path) {
+        if (!JsonlWriter.fsync()) return;
         Path dir = path.toAbsolutePath().getParent();
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);

@@ -188,11 +188,12 @@ public final class StageRunner {
         }
 
         private void checkFingerprint(Checkpoint checkpoint) {
-            if (checkpoint.fingerprint().equals(fingerprint)) return;
+            // Compare as text: a number read back from JSON may be an int node where ours is a long.
+            if (checkpoint.fingerprint().toString().equals(fingerprint.toString())) return;
             String what = "arguments";
             for (var it = fingerprint.fieldNames(); it.hasNext(); ) {
                 String key = it.next();
-                if (!fingerprint.get(key).equals(checkpoint.fingerprint().get(key))) {
+                if (!fingerprint.get(key).toString().equals(String.valueOf(checkpoint.fingerprint().get(key)))) {
                     what = key.replace('_', ' ');
                     break;
                 }

@@ -1,0 +1,231 @@
+package dev.kun.pipeline;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kun.record.Json;
+import dev.kun.testing.Captured;
+import dev.kun.testing.TestStageCommand;
+import dev.kun.testing.TestStages.SimulatedCrash;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Interrupted runs, rerun with the same arguments, must produce the very bytes of a run that never
+ * stopped: output, rejects and counters. Crashes are simulated in process (an Error thrown by the
+ * stage, files left as they are) and for real (kill -9 of a child JVM at random moments).
+ */
+class ResumeTest {
+    @TempDir Path dir;
+    Path inputs;
+
+    @BeforeEach
+    void corpus() throws IOException {
+        inputs = Files.createDirectories(dir.resolve("in"));
+        Random random = new Random(7);
+        StringBuilder a = new StringBuilder();
+        for (int i = 0; i < 120; i++) {
+            if (i % 37 == 5) a.append("{broken json\n");
+            if (i % 41 == 9) a.append("\n");
+            a.append("{\"id\":\"a").append(i).append("\",\"text\":\"文本 ").append(random.nextInt(60)).append(" 😀\"}\n");
+        }
+        Files.writeString(inputs.resolve("a.jsonl"), a);
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 90; i++) b.append("{\"text\":\"b ").append(random.nextInt(50)).append("\",\"k\":").append(i).append("}\n");
+        b.append("{\"no_text\":true}\n");
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (OutputStream o = new GZIPOutputStream(gz)) {
+            o.write(b.toString().getBytes(StandardCharsets.UTF_8));
+        }
+        Files.write(inputs.resolve("b.jsonl.gz"), gz.toByteArray());
+        StringBuilder c = new StringBuilder("[\n");
+        for (int i = 0; i < 60; i++) c.append(i == 0 ? "" : ",\n").append("{\"instruction\":\"q").append(i).append("\",\"text\":\"c ").append(random.nextInt(30)).append("\"}");
+        Files.writeString(inputs.resolve("c.json"), c.append("\n]\n"));
+    }
+
+    private List<String> args(Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of("test-stage", "--stage", "dedup", "-i", inputs.toString(),
+                "-o", out.toString(), "--rejects", out.resolveSibling("rejects.jsonl.gz").toString(),
+                "--stats", out.resolveSibling("stats.json").toString(), "--on-error", "skip", "--checkpoint-every", "7"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    private static Captured kun(List<String> args) {
+        return Captured.run(new byte[0], () -> TestStageCommand.kun(args.toArray(String[]::new)));
+    }
+
+    private Path reference(String outName, String batch) {
+        Path out = dir.resolve("reference").resolve(outName);
+        try {
+            Files.createDirectories(out.getParent());
+        } catch (IOException e) {
+            throw new RuntimeException(e);
+        }
+        Captured c = kun(args(out, "--batch", batch));
+        assertEquals(0, c.code(), c.stderr());
+        return out;
+    }
+
+    private static byte[] gunzip(Path p) throws IOException {
+        try (GZIPInputStream in = new GZIPInputStream(Files.newInputStream(p))) {
+            return in.readAllBytes();
+        }
+    }
+
+    private static ObjectNode counters(Path stats) throws IOException {
+        ObjectNode n = (ObjectNode) Json.MAPPER.readTree(stats.toFile());
+        n.remove("seconds");
+        return n;
+    }
+
+    private void assertSameRun(Path expected, Path actual) throws IOException {
+        assertArrayEquals(Files.readAllBytes(expected), Files.readAllBytes(actual), "output bytes");
+        assertArrayEquals(Files.readAllBytes(expected.resolveSibling("rejects.jsonl.gz")),
+                Files.readAllBytes(actual.resolveSibling("rejects.jsonl.gz")), "rejects bytes");
+        assertEquals(counters(expected.resolveSibling("stats.json")), counters(actual.resolveSibling("stats.json")));
+        assertFalse(Files.exists(actual.resolveSibling(actual.getFileName() + ".part")));
+    }
+
+    @Test
+    void referenceRunAccountsForEveryInputRecordOnce() throws IOException {
+        Path out = reference("out.jsonl.gz", "1");
+        ObjectNode stats = counters(out.resolveSibling("stats.json"));
+        String kept = new String(gunzip(out), StandardCharsets.UTF_8);
+        String rejected = new String(gunzip(out.resolveSibling("rejects.jsonl.gz")), StandardCharsets.UTF_8);
+        long keptLines = kept.lines().count();
+        long rejectLines = rejected.lines().count();
+        // 120 + 4 broken in a, 90 + 1 without text in b, 60 in c; blank lines are not records.
+        assertEquals(275, stats.get("total").asLong());
+        assertEquals(275, keptLines + rejectLines);
+        assertEquals(stats.get("kept").asLong(), keptLines);
+        assertEquals(4, stats.get("bad_input_malformed_json").asLong());
+        assertEquals(1, stats.get("bad_input_missing_field").asLong());
+        assertTrue(stats.get("dropped_duplicate").asLong() > 20, stats.toString());
+        assertTrue(kept.contains("😀"));
+    }
+
+    @Test
+    void crashAtManyPointsThenRerunIsByteIdentical() throws IOException {
+        // Dozens of runs with a checkpoint every 7 records: skip the fsyncs (the kill -9 test keeps them).
+        System.setProperty("kun.fsync", "false");
+        try {
+            crashAtManyPoints();
+        } finally {
+            System.clearProperty("kun.fsync");
+        }
+    }
+
+    private void crashAtManyPoints() throws IOException {
+        for (String batch : new String[] {"1", "4"}) {
+            for (String name : new String[] {"out.jsonl.gz", "out.jsonl"}) {
+                Path expected = reference(name, batch);
+                for (long crashAfter : new long[] {0, 6, 8, 133, 269}) {
+                    Path out = dir.resolve("crash-" + batch + "-" + crashAfter).resolve(name);
+                    Files.createDirectories(out.getParent());
+                    assertThrows(SimulatedCrash.class,
+                            () -> kun(args(out, "--batch", batch, "--crash-after", String.valueOf(crashAfter))));
+                    assertFalse(Files.exists(out), "no final output after a crash");
+                    // A second crash during the resumed run (unless it is near the end), then a clean finish.
+                    try {
+                        kun(args(out, "--batch", batch, "--crash-after", "9"));
+                    } catch (SimulatedCrash expectedMostTimes) {
+                        // as intended
+                    }
+                    Captured c = kun(args(out, "--batch", batch));
+                    assertEquals(0, c.code(), c.stderr());
+                    assertSameRun(expected, out);
+                }
+            }
+        }
+    }
+
+    @Test
+    void completedRunIsNotRedone() throws IOException {
+        Path out = reference("out.jsonl.gz", "1");
+        byte[] before = Files.readAllBytes(out);
+        // Would crash at once if the stage ran again.
+        Captured again = kun(args(out, "--batch", "1", "--crash-after", "0"));
+        assertEquals(0, again.code());
+        assertTrue(again.stderr().contains("is already complete"), again.stderr());
+        assertArrayEquals(before, Files.readAllBytes(out));
+        Captured forced = kun(args(out, "--batch", "1", "--force"));
+        assertEquals(0, forced.code(), forced.stderr());
+        assertArrayEquals(before, Files.readAllBytes(out));
+    }
+
+    @Test
+    void checkpointFromDifferentArgumentsIsRefused() throws IOException {
+        Path out = dir.resolve("fp").resolve("out.jsonl");
+        Files.createDirectories(out.getParent());
+        assertThrows(SimulatedCrash.class, () -> kun(args(out, "--crash-after", "30")));
+        Captured other = kun(args(out, "--settings", "other"));
+        assertEquals(2, other.code());
+        assertEquals("kun: " + out + ".checkpoint was written by a run with different stage settings;"
+                + " rerun with the same arguments to resume, or with --force to start over\n", other.stderr());
+        Files.writeString(inputs.resolve("d.jsonl"), "{\"text\":\"new file\"}\n");
+        Captured moreInput = kun(args(out));
+        assertEquals(2, moreInput.code());
+        assertTrue(moreInput.stderr().contains("different inputs"), moreInput.stderr());
+        Captured forced = kun(args(out, "--force"));
+        assertEquals(0, forced.code(), forced.stderr());
+    }
+
+    @Test
+    void finishedOutputWithoutCheckpointIsNotOverwritten() throws IOException {
+        Path out = dir.resolve("mine.jsonl");
+        Files.writeString(out, "precious\n");
+        Captured c = kun(args(out));
+        assertEquals(2, c.code());
+        assertTrue(c.stderr().contains("exists and has no checkpoint"), c.stderr());
+        assertEquals("precious\n", Files.readString(out));
+    }
+
+    @Test
+    void killMinusNineAtRandomMomentsThenRerunIsByteIdentical() throws Exception {
+        Path expected = reference("out.jsonl.gz", "3");
+        Path out = dir.resolve("killed").resolve("out.jsonl.gz");
+        Files.createDirectories(out.getParent());
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Xshare:auto", "-XX:TieredStopAtLevel=1",
+                TestStageCommand.class.getName()));
+        command.addAll(args(out, "--batch", "3", "--sleep-millis", "3"));
+        Random random = new Random(42);
+        int kills = 0;
+        for (int attempt = 0; attempt < 12; attempt++) {
+            Process p = new ProcessBuilder(command)
+                    .redirectError(dir.resolve("child-" + attempt + ".err").toFile())
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .start();
+            boolean finished = p.waitFor(300 + random.nextInt(900), java.util.concurrent.TimeUnit.MILLISECONDS);
+            if (finished) {
+                assertEquals(0, p.exitValue(), Files.readString(dir.resolve("child-" + attempt + ".err")));
+                break;
+            }
+            p.destroyForcibly(); // SIGKILL on Linux
+            p.waitFor();
+            kills++;
+        }
+        assertTrue(kills >= 1, "the child was never killed: make it slower");
+        Captured last = kun(args(out, "--batch", "3"));
+        assertEquals(0, last.code(), last.stderr());
+        assertSameRun(expected, out);
+    }
+}
