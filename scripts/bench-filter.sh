@@ -20,6 +20,8 @@ if [ -z "${KUN_BENCH_NO_BUILD:-}" ]; then
   (cd "$root" && mvn -q -B -o package -DskipTests)
 fi
 mkdir -p "$dir"
+# The packaged CLI: the launcher when present, else the jar with its lib/ beside it.
+if [ -x "$root/scripts/kun" ]; then kun=("$root/scripts/kun"); else kun=(java -jar "$(ls "$root"/target/kun-*.jar | head -1)"); fi
 
 seed_bytes=$(stat -c %s "$seed")
 declare -A rss
@@ -35,7 +37,7 @@ for mb in "${sizes[@]}"; do
   rm -f "$out" "$out".* "$dir/rejects-${mb}.jsonl" "$dir/stats-${mb}.json"
   log="$dir/time-${mb}.txt"
   start=$(date +%s.%N)
-  taskset -c "$cpu" /usr/bin/time -v -o "$log" "$root/scripts/kun" filter -i "$input" -o "$out" \
+  taskset -c "$cpu" /usr/bin/time -v -o "$log" "${kun[@]}" filter -i "$input" -o "$out" \
       --rejects "$dir/rejects-${mb}.jsonl" --stats "$dir/stats-${mb}.json" --rules all --progress never
   end=$(date +%s.%N)
   seconds=$(echo "$end - $start" | bc -l)
