@@ -4,7 +4,11 @@ package dev.kun.record;
 public final class Utf8 {
     private Utf8() {}
 
-    /** Index of the first byte of the first invalid sequence in {@code b[0, len)}, or -1 when all valid. */
+    /**
+     * Index of the first byte of the first invalid sequence in {@code b[0, len)}, or -1 when all valid.
+     * Every input line passes through here, so each sequence length has its own branch with the
+     * RFC 3629 table of valid second bytes instead of decoding the code point.
+     */
     public static int firstInvalid(byte[] b, int len) {
         int i = 0;
         while (i < len) {
@@ -14,30 +18,34 @@ public final class Utf8 {
                 continue;
             }
             c &= 0xff;
-            int n;
-            int min;
-            if (c >= 0xc2 && c <= 0xdf) {
-                n = 1;
-                min = 0x80;
-            } else if (c >= 0xe0 && c <= 0xef) {
-                n = 2;
-                min = 0x800;
-            } else if (c >= 0xf0 && c <= 0xf4) {
-                n = 3;
-                min = 0x10000;
+            if (c < 0xc2 || c > 0xf4) {
+                return i; // a continuation byte, an overlong 2-byte lead (C0, C1) or beyond U+10FFFF
+            }
+            if (c < 0xe0) {
+                if (i + 1 >= len || !continuation(b[i + 1])) return i;
+                i += 2;
+            } else if (c < 0xf0) {
+                if (i + 2 >= len) return i;
+                int c1 = b[i + 1] & 0xff;
+                // E0 needs A0..BF (else overlong), ED needs 80..9F (else a surrogate).
+                int lo = c == 0xe0 ? 0xa0 : 0x80;
+                int hi = c == 0xed ? 0x9f : 0xbf;
+                if (c1 < lo || c1 > hi || !continuation(b[i + 2])) return i;
+                i += 3;
             } else {
-                return i;
+                if (i + 3 >= len) return i;
+                int c1 = b[i + 1] & 0xff;
+                // F0 needs 90..BF (else overlong), F4 needs 80..8F (else above U+10FFFF).
+                int lo = c == 0xf0 ? 0x90 : 0x80;
+                int hi = c == 0xf4 ? 0x8f : 0xbf;
+                if (c1 < lo || c1 > hi || !continuation(b[i + 2]) || !continuation(b[i + 3])) return i;
+                i += 4;
             }
-            int cp = c & (0x3f >> n);
-            for (int k = 1; k <= n; k++) {
-                if (i + k >= len) return i;
-                int cc = b[i + k] & 0xff;
-                if ((cc & 0xc0) != 0x80) return i;
-                cp = (cp << 6) | (cc & 0x3f);
-            }
-            if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-            i += n + 1;
         }
         return -1;
+    }
+
+    private static boolean continuation(byte b) {
+        return (b & 0xc0) == 0x80;
     }
 }
