@@ -1,0 +1,248 @@
+package dev.kun.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.Activation;
+
+/**
+ * The Llama forward pass (also Yi, Mistral and Qwen2, which differ only in configuration and q/k/v
+ * biases): embed, then per layer [RMSNorm, attention with rotary positions and grouped-query
+ * sharing, residual, RMSNorm, gated SiLU MLP, residual], then a final RMSNorm and the output head.
+ * Stateless between calls: the keys and values of earlier tokens live in the {@link KvCache}.
+ * Every intermediate NDArray is attached to the caller's per-step NDManager, so closing it frees them.
+ */
+public final class Llama implements AutoCloseable {
+    private final LlamaConfig config;
+    private final LlamaWeights weights;
+    private final Rope rope;
+
+    /** A model over loaded weights, with rotary tables for positions [0, maxContext). */
+    public Llama(LlamaWeights weights, int maxContext, NDManager manager) {
+        this.config = weights.config();
+        this.weights = weights;
+        this.rope = new Rope(config, maxContext, weights.layers().get(0).device(), manager);
+    }
+
+    /** Longest sequence this model runs (rotary tables end there). */
+    public int maxContext() {
+        return rope.positions();
+    }
+
+    @Override
+    public void close() {
+        rope.close();
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    /**
+     * Runs {@code batch} through the model, writing its keys and values into {@code cache}, and returns
+     * logits attached to {@code step}: (B, V) at each row's last token, or (B, T, V) at every position
+     * when {@code batch.allPositions()}.
+     */
+    public NDArray forward(TokenBatch batch, KvCache cache, NDManager step) {
+        int b = batch.rows();
+        int t = batch.width();
+        int nKv = config.kvHeads();
+        int groups = config.kvGroups();
+        int d = config.headDim();
+        int slot = batch.firstSlot();
+        if (slot < 0 || slot + b > cache.slots()) {
+            throw new IllegalArgumentException("rows " + slot + ".." + (slot + b) + " outside the cache's " + cache.slots() + " slots");
+        }
+        cache.ensureCapacity(batch.reach());
+        // Keys this batch attends to: every cached position of its longest row.
+        int keys = 0;
+        for (int r = 0; r < b; r++) keys = Math.max(keys, batch.start()[r] + batch.tokens()[r].length);
+        Inputs in = Inputs.of(batch, keys, weights.layers().get(0).device(), weights.dtype(), rope, step);
+
+        // Token embeddings: (B, T, hidden)
+        NDArray x = in.ids.getNDArrayInternal().embedding(in.ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+
+        for (int l = 0; l < config.layers(); l++) {
+            LlamaWeights.Layer w = weights.layers().get(l);
+            // Pipeline by layers: activations follow the weights to this layer's device.
+            if (!x.getDevice().equals(w.device())) {
+                x = x.toDevice(w.device(), false);
+                in = in.to(w.device());
+            }
+
+            // Attention input norm.
+            NDArray h = rmsNorm(x, w.attentionNorm());
+            // q, k and v in one matrix product: (B, T, (heads + 2 kvHeads) headDim)
+            NDArray qkv = linear(h, w.qkv(), w.qkvBias()).reshape(b, t, config.heads() + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
+            NDList qkAndV = qkv.split(new long[] {config.heads() + nKv}, 2);
+            // Rotary positions on q and k together (v carries no position).
+            NDArray qk = Rope.rotate(qkAndV.get(0), in.cos, in.sin); // (B, T, heads + kvHeads, headDim)
+            NDList qAndK = qk.split(new long[] {config.heads()}, 2);
+            NDArray q = qAndK.get(0); // (B, T, heads, headDim)
+            NDArray k = qAndK.get(1); // (B, T, kvHeads, headDim)
+            NDArray v = qkAndV.get(1); // (B, T, kvHeads, headDim)
+            // Write k and v into each row's slot at each token's position, in place.
+            cache.keys(l).set(in.cacheIndex, k);
+            cache.values(l).set(in.cacheIndex, v);
+            // Read back all keys and values of these rows, the new ones included: views, no copy.
+            NDIndex rows = new NDIndex("{}:{}, :, :{}", slot, slot + b, keys);
+            NDArray allK = cache.keys(l).get(step, rows); // (B, kvHeads, keys, headDim)
+            NDArray allV = cache.values(l).get(step, rows); // (B, kvHeads, keys, headDim)
+            // Grouped-query attention: the query heads of one group share their kv head, so group them
+            // beside the T axis and attend per kv head instead of repeating k and v `groups` times.
+            q = q.reshape(b, t, nKv, groups, d) // (B, T, kvHeads, groups, headDim)
+                    .transpose(0, 2, 3, 1, 4) // (B, kvHeads, groups, T, headDim)
+                    .reshape(b, nKv, groups * t, d); // (B, kvHeads, groups T, headDim)
+            // Scaled dot products: (B, kvHeads, groups T, keys)
+            NDArray scores = q.matMul(allK.transpose(0, 1, 3, 2)).mul(in.scale);
+            if (in.mask != null) {
+                // Causal and padding mask: -inf where a query may not look.
+                scores = scores.reshape(b, nKv, groups, t, keys) // (B, kvHeads, groups, T, keys)
+                        .add(in.mask) // mask (B, 1, 1, T, keys)
+                        .reshape(b, nKv, groups * t, keys); // (B, kvHeads, groups T, keys)
+            }
+            // Softmax over keys (max-subtracting inside, so large scores do not overflow), then mix values.
+            NDArray mixed = scores.softmax(3).matMul(allV) // (B, kvHeads, groups T, headDim)
+                    .reshape(b, nKv, groups, t, d) // (B, kvHeads, groups, T, headDim)
+                    .transpose(0, 3, 1, 2, 4) // (B, T, kvHeads, groups, headDim)
+                    .reshape(b, t, config.qDim()); // (B, T, heads headDim)
+            // Output projection and residual.
+            x = x.add(linear(mixed, w.output(), null));
+
+            // MLP input norm.
+            h = rmsNorm(x, w.mlpNorm());
+            // Gate and up projections in one matrix product: (B, T, 2 intermediate)
+            NDList gateAndUp = linear(h, w.gateUp(), null).split(2, 2);
+            NDArray gate = gateAndUp.get(0); // (B, T, intermediate)
+            // SiLU(gate) * up, down projection, residual.
+            NDArray gated = gate.mul(Activation.sigmoid(gate)).mul(gateAndUp.get(1));
+            x = x.add(linear(gated, w.down(), null));
+        }
+
+        // Generation needs only each row's last real token: gather it before the (vocab-wide) head.
+        if (!batch.allPositions()) {
+            x = t == 1
+                    ? x.reshape(b, config.hiddenSize()) // (B, hidden)
+                    : x.get(step, new NDIndex("{}, {}", in.rowIds(x.getDevice()), in.lastIds(x.getDevice()))); // (B, hidden)
+        }
+        // Final norm and output head: logits (B, vocab) or (B, T, vocab).
+        NDArray logits = linear(rmsNorm(x, weights.finalNorm()), weights.head(), null);
+        logits.attach(step);
+        return logits;
+    }
+
+    /** RMSNorm: x / sqrt(mean(x^2) + eps), scaled per channel by the learned weight. */
+    private NDArray rmsNorm(NDArray x, NDArray weight) {
+        NDArray rms = x.square().mean(new int[] {x.getShape().dimension() - 1}, true).add(config.rmsNormEps()).sqrt();
+        return x.div(rms).mul(weight);
+    }
+
+    /** x W^T + bias with W in the Hugging Face (out, in) layout: one BLAS call, no transposed copy. */
+    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
+    }
+
+    /**
+     * The per-step index tensors, built once on the host side and shared by all layers of one device:
+     * token ids, where each token's k/v goes in the cache, its rotary rows, and the attention mask
+     * (null when every query may see every key, as in a decode step whose rows have equal lengths).
+     */
+    private static final class Inputs {
+        final NDArray ids; // (B, T)
+        final NDIndex cacheIndex; // [slot (B, T), :, position (B, T)]
+        final NDArray slots; // (B, T)
+        final NDArray positions; // (B, T)
+        final NDArray cos; // (B, T, 1, headDim)
+        final NDArray sin; // (B, T, 1, headDim)
+        final NDArray mask; // (B, 1, 1, T, keys) or null
+        final float scale;
+        final int[] last; // index of each row's last real token
+        final NDManager step;
+
+        private Inputs(NDArray ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray mask,
+                       float scale, int[] last, NDManager step) {
+            this.ids = ids;
+            this.slots = slots;
+            this.positions = positions;
+            this.cacheIndex = new NDIndex("{}, :, {}", slots, positions);
+            this.cos = cos;
+            this.sin = sin;
+            this.mask = mask;
+            this.scale = scale;
+            this.last = last;
+            this.step = step;
+        }
+
+        static Inputs of(TokenBatch batch, int keys, Device device, DataType dtype, Rope rope, NDManager step) {
+            int b = batch.rows();
+            int t = batch.width();
+            long[] ids = new long[b * t];
+            long[] slots = new long[b * t];
+            long[] positions = new long[b * t];
+            int[] last = new int[b];
+            boolean masked = t > 1;
+            for (int r = 0; r < b; r++) {
+                int[] row = batch.tokens()[r];
+                int start = batch.start()[r];
+                last[r] = row.length - 1;
+                masked |= start + row.length != keys;
+                for (int i = 0; i < t; i++) {
+                    // Padding repeats id 0 at the row's following positions: written to the cache
+                    // beyond the row's end, masked off, and overwritten by the row's next tokens.
+                    ids[r * t + i] = i < row.length ? row[i] : 0;
+                    slots[r * t + i] = batch.firstSlot() + r;
+                    positions[r * t + i] = start + i;
+                }
+            }
+            NDArray mask = null;
+            if (masked) {
+                float[] m = new float[b * t * keys];
+                for (int r = 0; r < b; r++) {
+                    int start = batch.start()[r];
+                    for (int i = 0; i < t; i++) {
+                        // Query i sees keys up to its own position; a padding query sees what the
+                        // row's last real token sees, so its softmax stays finite (and unused).
+                        int limit = start + Math.min(i, last[r]);
+                        for (int j = limit + 1; j < keys; j++) m[(r * t + i) * keys + j] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+                mask = step.create(m, new Shape(b, 1, 1, t, keys)).toDevice(device, false).toType(dtype, false);
+            }
+            NDArray idArray = step.create(ids, new Shape(b, t)).toDevice(device, false);
+            NDArray slotArray = step.create(slots, new Shape(b, t)).toDevice(device, false);
+            NDArray positionArray = step.create(positions, new Shape(b, t)).toDevice(device, false);
+            NDList cosSin = rope.at(positionArray, step);
+            float scale = (float) (1.0 / Math.sqrt(rope.headDim()));
+            return new Inputs(idArray, slotArray, positionArray,
+                    cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false), mask, scale, last, step);
+        }
+
+        /** The same inputs on another device (pipeline boundary). */
+        Inputs to(Device device) {
+            return new Inputs(ids, slots.toDevice(device, false), positions.toDevice(device, false),
+                    cos.toDevice(device, false), sin.toDevice(device, false),
+                    mask == null ? null : mask.toDevice(device, false), scale, last, step);
+        }
+
+        NDArray rowIds(Device device) {
+            long[] r = new long[last.length];
+            for (int i = 0; i < r.length; i++) r[i] = i;
+            return step.create(r).toDevice(device, false);
+        }
+
+        NDArray lastIds(Device device) {
+            long[] r = new long[last.length];
+            for (int i = 0; i < r.length; i++) r[i] = last[i];
+            return step.create(r).toDevice(device, false);
+        }
+    }
+}

@@ -1,0 +1,244 @@
+package dev.kun.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.kun.cli.ExitCodes;
+import dev.kun.cli.KunException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The weights of a Llama-family model as NDArrays, read once and never written. Matrices keep the
+ * Hugging Face (out, in) layout and are used through {@code linear}; the projections that read the
+ * same input are fused into one matrix (q|k|v, gate|up), so a layer reads its input in three matrix
+ * products instead of seven. Layer i lives on {@code layerDevices.get(i)} (pipeline by layers); the
+ * embedding sits with the first layer and the final norm and head with the last.
+ */
+public final class LlamaWeights implements AutoCloseable {
+
+    /** One decoder layer's tensors; {@code qkvBias} is null when the checkpoint has none. */
+    public record Layer(
+            Device device,
+            NDArray attentionNorm, // (hidden)
+            NDArray qkv, // (qDim + 2 kvDim, hidden): rows of q, then k, then v
+            NDArray qkvBias, // (qDim + 2 kvDim) or null
+            NDArray output, // (hidden, qDim)
+            NDArray mlpNorm, // (hidden)
+            NDArray gateUp, // (2 intermediate, hidden): rows of gate, then up
+            NDArray down) {} // (hidden, intermediate)
+
+    private final LlamaConfig config;
+    private final DataType dtype;
+    private final NDManager manager;
+    private final NDArray embedding; // (vocab, hidden)
+    private final List<Layer> layers;
+    private final NDArray finalNorm; // (hidden)
+    private final NDArray head; // (vocab, hidden); the embedding itself when tied on one device
+
+    private LlamaWeights(LlamaConfig config, DataType dtype, NDManager manager, NDArray embedding,
+                         List<Layer> layers, NDArray finalNorm, NDArray head) {
+        this.config = config;
+        this.dtype = dtype;
+        this.manager = manager;
+        this.embedding = embedding;
+        this.layers = layers;
+        this.finalNorm = finalNorm;
+        this.head = head;
+    }
+
+    /**
+     * Reads every tensor of {@code source} as {@code dtype} (FLOAT32 or FLOAT16) onto the layers'
+     * devices. Each tensor's host buffer is released once it is on its device, so at most one tensor
+     * (one fused matrix) exists twice at any time. The output head is the embedding when the config
+     * ties them or the checkpoint has no {@code lm_head.weight}.
+     */
+    public static LlamaWeights load(LlamaConfig config, WeightSource source, DataType dtype,
+                                    List<Device> layerDevices, NDManager parent) {
+        if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
+            throw new IllegalArgumentException("weights load as FLOAT32 or FLOAT16, not " + dtype);
+        }
+        if (layerDevices.size() != config.layers()) {
+            throw new IllegalArgumentException("one device per layer expected: " + layerDevices.size() + " for " + config.layers());
+        }
+        NDManager manager = parent.newSubManager();
+        try {
+            Loader loader = new Loader(config, source, dtype, manager);
+            int h = config.hiddenSize();
+            Device first = layerDevices.get(0);
+            Device last = layerDevices.get(layerDevices.size() - 1);
+            NDArray embedding = loader.matrix(first, config.vocabSize(), h, "model.embed_tokens.weight");
+            List<Layer> layers = new ArrayList<>();
+            for (int i = 0; i < config.layers(); i++) {
+                String p = "model.layers." + i + ".";
+                Device d = layerDevices.get(i);
+                String a = p + "self_attn.";
+                NDArray qkvBias = config.attentionBias()
+                        ? loader.vector(d, config.qDim() + 2 * config.kvDim(), a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias")
+                        : null;
+                layers.add(new Layer(
+                        d,
+                        loader.vector(d, h, p + "input_layernorm.weight"),
+                        loader.matrix(d, config.qDim() + 2 * config.kvDim(), h, a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight"),
+                        qkvBias,
+                        loader.matrix(d, h, config.qDim(), a + "o_proj.weight"),
+                        loader.vector(d, h, p + "post_attention_layernorm.weight"),
+                        loader.matrix(d, 2 * config.intermediateSize(), h, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"),
+                        loader.matrix(d, h, config.intermediateSize(), p + "mlp.down_proj.weight")));
+            }
+            NDArray finalNorm = loader.vector(last, h, "model.norm.weight");
+            boolean tied = config.tiedEmbeddings() || !source.names().contains("lm_head.weight");
+            NDArray head;
+            if (!tied) {
+                head = loader.matrix(last, config.vocabSize(), h, "lm_head.weight");
+            } else if (last.equals(first)) {
+                head = embedding;
+            } else {
+                head = embedding.toDevice(last, true);
+                head.attach(manager);
+            }
+            manager.cap(); // from here on, an op result attached to the weights would be a leak: fail instead
+            return new LlamaWeights(config, dtype, manager, embedding, List.copyOf(layers), finalNorm, head);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** Reads tensors, checking their shapes, and fuses several into one by stacking their rows. */
+    private static final class Loader {
+        private final LlamaConfig config;
+        private final WeightSource source;
+        private final DataType dtype;
+        private final NDManager manager;
+
+        Loader(LlamaConfig config, WeightSource source, DataType dtype, NDManager manager) {
+            this.config = config;
+            this.source = source;
+            this.dtype = dtype;
+            this.manager = manager;
+        }
+
+        NDArray vector(Device device, long length, String... names) {
+            return load(device, new Shape(length), names);
+        }
+
+        NDArray matrix(Device device, long rows, long columns, String... names) {
+            return load(device, new Shape(rows, columns), names);
+        }
+
+        private NDArray load(Device device, Shape shape, String... names) {
+            long elements = 0;
+            for (String name : names) {
+                if (!source.names().contains(name)) {
+                    throw new KunException(ExitCodes.BACKEND, "checkpoint has no tensor " + name
+                            + " (expected for model_type " + config.modelType() + ")");
+                }
+                TensorInfo info = source.info(name);
+                long[] s = info.shape();
+                boolean matches = shape.dimension() == 1
+                        ? s.length == 1
+                        : s.length == 2 && s[1] == shape.get(1);
+                if (!matches) {
+                    throw new KunException(ExitCodes.BACKEND, "tensor " + name + " has shape " + Arrays.toString(s)
+                            + ", config.json implies " + (shape.dimension() == 1 ? "a vector" : "(*, " + shape.get(1) + ")"));
+                }
+                elements += info.elementCount();
+            }
+            if (elements != shape.size()) {
+                throw new KunException(ExitCodes.BACKEND, "tensor" + (names.length > 1 ? "s " : " ") + String.join(", ", names)
+                        + " hold " + elements + " values, config.json implies " + shape);
+            }
+            ByteBuffer host = names.length == 1 ? source.read(names[0], dtype) : fuse(names, elements);
+            NDArray array = manager.create(host, shape, dtype);
+            // On the CPU, DJL wraps a direct buffer without copying: the array then owns host's memory.
+            boolean sharesHost = array.getDevice().equals(Device.cpu());
+            if (!array.getDevice().equals(device)) {
+                NDArray moved = array.toDevice(device, true);
+                moved.attach(manager);
+                array.close();
+                array = moved;
+                sharesHost = false;
+            }
+            if (!sharesHost) DirectMemory.free(host);
+            return array;
+        }
+
+        /** Stacks the rows of several tensors into one buffer, freeing each part once copied. */
+        private ByteBuffer fuse(String[] names, long elements) {
+            long bytes = elements * dtype.getNumOfBytes();
+            if (bytes > Integer.MAX_VALUE) {
+                throw new KunException(ExitCodes.BACKEND, "fused tensor of " + String.join(", ", names) + " exceeds 2 GB");
+            }
+            ByteBuffer fused = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+            for (String name : names) {
+                ByteBuffer part = source.read(name, dtype);
+                fused.put(part.duplicate().rewind());
+                DirectMemory.free(part);
+            }
+            return fused.rewind();
+        }
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    public NDArray embedding() {
+        return embedding;
+    }
+
+    public List<Layer> layers() {
+        return layers;
+    }
+
+    public NDArray finalNorm() {
+        return finalNorm;
+    }
+
+    public NDArray head() {
+        return head;
+    }
+
+    /** Device of each layer, in layer order. */
+    public List<Device> layerDevices() {
+        List<Device> devices = new ArrayList<>();
+        for (Layer l : layers) devices.add(l.device());
+        return devices;
+    }
+
+    /** Total bytes of the weight tensors (the head counted once when tied). */
+    public long bytes() {
+        long n = 0;
+        for (NDArray a : manager.getManagedArrays()) n += a.size() * a.getDataType().getNumOfBytes();
+        return n;
+    }
+
+    /**
+     * Assigns {@code layers} layers to {@code devices} in contiguous blocks of near-equal size, the
+     * earlier devices taking one more when the division is uneven.
+     */
+    public static List<Device> spread(int layers, List<Device> devices) {
+        List<Device> out = new ArrayList<>(layers);
+        int n = devices.size();
+        for (int d = 0; d < n; d++) {
+            int count = layers / n + (d < layers % n ? 1 : 0);
+            for (int i = 0; i < count; i++) out.add(devices.get(d));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,127 @@
+package dev.kun.bench;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.kun.model.KvCache;
+import dev.kun.model.Llama;
+import dev.kun.model.LlamaConfig;
+import dev.kun.model.LlamaWeights;
+import dev.kun.model.TensorInfo;
+import dev.kun.model.TokenBatch;
+import dev.kun.model.WeightSource;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Times Llama.forward on a random model (default: the issue's shape, hidden 768, 12 layers, 12 heads,
+ * intermediate 2048, vocab 32000, F32): prefill tokens/s, decode tokens/s at batch 1 and 32.
+ * Not run by surefire. Args: threads [hidden layers heads intermediate vocab].
+ */
+public final class ForwardBenchmark {
+    static int[] BATCHES = java.util.Arrays.stream(System.getProperty("batches", "1,32").split(",")).mapToInt(Integer::parseInt).toArray();
+    public static void main(String[] args) {
+        int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
+        int h = args.length > 1 ? Integer.parseInt(args[1]) : 768;
+        int layers = args.length > 2 ? Integer.parseInt(args[2]) : 12;
+        int heads = args.length > 3 ? Integer.parseInt(args[3]) : 12;
+        int inter = args.length > 4 ? Integer.parseInt(args[4]) : 2048;
+        int vocab = args.length > 5 ? Integer.parseInt(args[5]) : 32000;
+        Engine.getEngine("PyTorch");
+        JniUtils.setNumThreads(threads);
+        LlamaConfig config = new LlamaConfig("llama", h, layers, heads, heads, h / heads, inter, vocab, 2048,
+                1e-5, 10000, 1, false, false, 0, "float32");
+        try (NDManager root = NDManager.newBaseManager(Device.cpu())) {
+            List<Device> devices = Collections.nCopies(layers, Device.cpu());
+            long t0 = System.nanoTime();
+            LlamaWeights w = LlamaWeights.load(config, new RandomWeights(config), DataType.FLOAT32, devices, root);
+            System.err.printf("load %.1f s, %.1f MB%n", (System.nanoTime() - t0) / 1e9, w.bytes() / 1e6);
+            Llama model = new Llama(w, 2048, root);
+            KvCache cache = new KvCache(config, devices, 32, 2048, DataType.FLOAT32, root);
+            Random rnd = new Random(1);
+            // prefill: 4 x 128 tokens
+            for (int rep = 0; rep < 3; rep++) {
+                int[][] rows = new int[4][128];
+                for (int[] r : rows) for (int i = 0; i < r.length; i++) r[i] = rnd.nextInt(vocab);
+                long s = System.nanoTime();
+                step(model, cache, root, new TokenBatch(rows, 0, new int[4], false));
+                double sec = (System.nanoTime() - s) / 1e9;
+                System.err.printf("prefill 4x128: %.0f tokens/s%n", 512 / sec);
+            }
+            for (int batch : BATCHES) {
+                for (int rep = 0; rep < 3; rep++) {
+                    int steps = Integer.getInteger("steps", batch == 1 ? 40 : 8);
+                    int[] start = new int[batch];
+                    java.util.Arrays.fill(start, 128 + rep * steps);
+                    long s = System.nanoTime();
+                    for (int i = 0; i < steps; i++) {
+                        int[][] rows = new int[batch][1];
+                        for (int[] r : rows) r[0] = rnd.nextInt(vocab);
+                        step(model, cache, root, new TokenBatch(rows, 0, start.clone(), false));
+                        for (int b = 0; b < batch; b++) start[b]++;
+                    }
+                    double sec = (System.nanoTime() - s) / 1e9;
+                    System.err.printf("decode B=%d: %.1f tokens/s (%.1f ms/step, %.1f GB/s weights)%n",
+                            batch, steps * batch / sec, sec / steps * 1e3, w.bytes() * steps / sec / 1e9);
+                }
+            }
+        }
+    }
+
+    private static void step(Llama model, KvCache cache, NDManager root, TokenBatch batch) {
+        try (NDManager step = root.newSubManager()) {
+            NDArray logits = model.forward(batch, cache, step);
+            logits.toFloatArray();
+        }
+    }
+
+    /** Gaussian weights made on the fly, std 1/sqrt(fan-in), norms 1. */
+    static final class RandomWeights implements WeightSource {
+        private final Map<String, TensorInfo> infos = new LinkedHashMap<>();
+
+        RandomWeights(LlamaConfig c) {
+            add("model.embed_tokens.weight", c.vocabSize(), c.hiddenSize());
+            for (int l = 0; l < c.layers(); l++) {
+                String p = "model.layers." + l + ".";
+                add(p + "input_layernorm.weight", c.hiddenSize());
+                add(p + "self_attn.q_proj.weight", c.qDim(), c.hiddenSize());
+                add(p + "self_attn.k_proj.weight", c.kvDim(), c.hiddenSize());
+                add(p + "self_attn.v_proj.weight", c.kvDim(), c.hiddenSize());
+                add(p + "self_attn.o_proj.weight", c.hiddenSize(), c.qDim());
+                add(p + "post_attention_layernorm.weight", c.hiddenSize());
+                add(p + "mlp.gate_proj.weight", c.intermediateSize(), c.hiddenSize());
+                add(p + "mlp.up_proj.weight", c.intermediateSize(), c.hiddenSize());
+                add(p + "mlp.down_proj.weight", c.hiddenSize(), c.intermediateSize());
+            }
+            add("model.norm.weight", c.hiddenSize());
+            add("lm_head.weight", c.vocabSize(), c.hiddenSize());
+        }
+
+        private void add(String name, long... shape) {
+            infos.put(name, new TensorInfo(name, "F32", shape));
+        }
+
+        @Override public Set<String> names() { return infos.keySet(); }
+        @Override public TensorInfo info(String name) { return infos.get(name); }
+        @Override public ByteBuffer read(String name, DataType target) {
+            TensorInfo t = infos.get(name);
+            int n = (int) t.elementCount();
+            ByteBuffer b = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.LITTLE_ENDIAN);
+            Random r = new Random(name.hashCode());
+            boolean norm = t.shape().length == 1;
+            double std = norm ? 0 : 1 / Math.sqrt(t.shape()[1]);
+            for (int i = 0; i < n; i++) b.putFloat(norm ? 1f : (float) (r.nextGaussian() * std));
+            return b.rewind();
+        }
+        @Override public void close() {}
+    }
+}

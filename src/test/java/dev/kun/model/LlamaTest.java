@@ -1,0 +1,155 @@
+package dev.kun.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import dev.kun.testing.TinyCheckpoint;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** The DJL forward against a plain Java reference, with and without the cache, batched and padded. */
+class LlamaTest {
+    static NDManager root;
+    @TempDir static Path tmp;
+
+    @BeforeAll
+    static void open() {
+        root = NDManager.newBaseManager(Device.cpu());
+    }
+
+    @AfterAll
+    static void closeAll() {
+        root.close();
+    }
+
+    static Stream<Arguments> variants() {
+        return Stream.of(
+                Arguments.of("llama F32 untied", TinyCheckpoint.builder().seed(1).build()),
+                Arguments.of("llama BF16 GQA tied", TinyCheckpoint.builder().seed(2).gqa(4, 2).tied(true).dtype("BF16").build()),
+                Arguments.of("qwen2 biases, GQA 4:1, linear rope x2, theta 500k",
+                        TinyCheckpoint.builder().seed(3).modelType("qwen2").gqa(4, 1).linearRopeScaling(2.0).ropeTheta(500000).build()));
+    }
+
+    /** A loaded model over {@code c}, with a cache of {@code slots} slots. */
+    record Loaded(TinyCheckpoint c, LlamaConfig config, LlamaWeights weights, Llama model, KvCache cache) implements AutoCloseable {
+        static Loaded of(TinyCheckpoint c, int slots, String name) {
+            Path dir = c.write(tmp.resolve(name.replaceAll("[^a-zA-Z0-9]", "_") + slots));
+            LlamaConfig config = LlamaConfig.read(dir);
+            List<Device> devices = Collections.nCopies(config.layers(), Device.cpu());
+            LlamaWeights w = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT32, devices, root);
+            Llama m = new Llama(w, 64, root);
+            return new Loaded(c, config, w, m, new KvCache(config, devices, slots, 64, DataType.FLOAT32, root));
+        }
+
+        float[] run(TokenBatch batch) {
+            try (NDManager step = root.newSubManager()) {
+                NDArray logits = model.forward(batch, cache, step);
+                return logits.toFloatArray();
+            }
+        }
+
+        @Override
+        public void close() {
+            cache.close();
+            model.close();
+            weights.close();
+        }
+    }
+
+    static int[] tokens(int n, int seed) {
+        int[] t = new int[n];
+        for (int i = 0; i < n; i++) t[i] = 9 + Math.floorMod(seed * 31 + i * 17 + i * i * 7, 250);
+        return t;
+    }
+
+    static void assertClose(double[] expected, float[] actual, int offset, String what) {
+        double scale = 0;
+        for (double e : expected) scale = Math.max(scale, Math.abs(e));
+        double worst = 0;
+        for (int i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(expected[i] - actual[offset + i]));
+        assertTrue(worst <= 1e-4 * Math.max(1, scale) + 1e-4, what + ": max |diff| " + worst + " (logit scale " + scale + ")");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void allPositionsMatchTheReference(String name, TinyCheckpoint c) {
+        try (Loaded m = Loaded.of(c, 1, name)) {
+            int[] t = tokens(9, 1);
+            double[][] ref = new ReferenceLlama(c).logits(t);
+            float[] got = m.run(new TokenBatch(new int[][] {t}, 0, new int[] {0}, true));
+            int v = c.vocab();
+            assertEquals(t.length * v, got.length);
+            for (int i = 0; i < t.length; i++) assertClose(ref[i], got, i * v, name + " position " + i);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void decodingWithTheCacheEqualsFullRecomputation(String name, TinyCheckpoint c) {
+        try (Loaded m = Loaded.of(c, 1, name)) {
+            int[] t = tokens(12, 2);
+            double[][] ref = new ReferenceLlama(c).logits(t);
+            int prefill = 4;
+            float[] got = m.run(new TokenBatch(new int[][] {java.util.Arrays.copyOf(t, prefill)}, 0, new int[] {0}, false));
+            assertClose(ref[prefill - 1], got, 0, "prefill");
+            for (int i = prefill; i < t.length; i++) {
+                got = m.run(new TokenBatch(new int[][] {{t[i]}}, 0, new int[] {i}, false));
+                assertClose(ref[i], got, 0, "decode at " + i);
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void paddedBatchesEqualEachRowAlone(String name, TinyCheckpoint c) {
+        try (Loaded m = Loaded.of(c, 4, name)) {
+            int[][] rows = {tokens(7, 3), tokens(2, 4), tokens(5, 5)};
+            ReferenceLlama reference = new ReferenceLlama(c);
+            int v = c.vocab();
+            // Prefill all three, right-padded to 7, into slots 1..3.
+            float[] got = m.run(new TokenBatch(rows, 1, new int[3], false));
+            for (int r = 0; r < rows.length; r++) {
+                double[][] ref = reference.logits(rows[r]);
+                assertClose(ref[rows[r].length - 1], got, r * v, "prefill row " + r);
+            }
+            // Then one decode step where each row is at a different position (the masked path).
+            int[] next = {11, 12, 13};
+            got = m.run(new TokenBatch(new int[][] {{next[0]}, {next[1]}, {next[2]}}, 1,
+                    new int[] {rows[0].length, rows[1].length, rows[2].length}, false));
+            for (int r = 0; r < rows.length; r++) {
+                int[] extended = java.util.Arrays.copyOf(rows[r], rows[r].length + 1);
+                extended[rows[r].length] = next[r];
+                double[][] ref = reference.logits(extended);
+                assertClose(ref[rows[r].length], got, r * v, "decode row " + r);
+            }
+        }
+    }
+
+    @Test
+    void stepsLeaveNoArraysBehind() {
+        TinyCheckpoint c = TinyCheckpoint.builder().seed(4).gqa(4, 2).build();
+        try (Loaded m = Loaded.of(c, 2, "leak")) {
+            m.run(new TokenBatch(new int[][] {tokens(5, 1), tokens(3, 2)}, 0, new int[2], false));
+            int cacheArrays = m.cache.managedArrays();
+            int rootArrays = root.getManagedArrays().size();
+            for (int i = 0; i < 50; i++) {
+                m.run(new TokenBatch(new int[][] {{20 + i % 7}, {30 + i % 5}}, 0, new int[] {5 + i, 3 + i}, false));
+            }
+            assertEquals(cacheArrays, m.cache.managedArrays(), "cache arrays");
+            assertEquals(rootArrays, root.getManagedArrays().size(), "arrays on the root manager");
+        }
+    }
+}
