@@ -12,7 +12,8 @@ import java.util.List;
  * Keys and values of every layer for a fixed number of sequence slots, preallocated as
  * (slots, kvHeads, capacity, headDim) per layer on that layer's device and written in place, so a
  * decode step never copies or concatenates the cache. Capacity grows by doubling up to
- * {@code maxContext}, so short runs do not pay for the longest possible context.
+ * {@code maxContext}, so short runs do not pay for the longest possible context. Layer i's cache lives
+ * on layer i's device.
  */
 public final class KvCache implements AutoCloseable {
     /** Capacity granularity: growing by doubling from here copies each entry a bounded number of times. */
@@ -29,15 +30,12 @@ public final class KvCache implements AutoCloseable {
     private int capacity;
 
     /**
-     * An empty cache of {@code slots} sequences of up to {@code maxContext} positions each; layer i
-     * lives on {@code layerDevices.get(i)}.
+     * An empty cache of {@code slots} sequences of up to {@code maxContext} positions each.
      */
-    public KvCache(LlamaConfig config, List<Device> layerDevices, int slots, int maxContext, DataType dtype, NDManager parent) {
-        if (layerDevices.size() != config.layers()) {
-            throw new IllegalArgumentException("one device per layer expected: " + layerDevices.size() + " for " + config.layers());
-        }
+    public KvCache(LlamaConfig config, LayerPlacement placement, int slots, int maxContext, DataType dtype, NDManager parent) {
         this.config = config;
-        this.layerDevices = List.copyOf(layerDevices);
+        this.layerDevices = new java.util.ArrayList<>();
+        for (int l = 0; l < config.layers(); l++) layerDevices.add(placement.deviceOf(l));
         this.slots = slots;
         this.maxContext = maxContext;
         this.dtype = dtype;

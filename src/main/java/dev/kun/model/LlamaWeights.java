@@ -17,8 +17,8 @@ import java.util.List;
  * The weights of a Llama-family model as NDArrays, read once and never written. Matrices keep the
  * Hugging Face (out, in) layout and are used through {@code linear}; the projections that read the
  * same input are fused into one matrix (q|k|v, gate|up), so a layer reads its input in three matrix
- * products instead of seven. Layer i lives on {@code layerDevices.get(i)} (pipeline by layers); the
- * embedding sits with the first layer and the final norm and head with the last.
+ * products instead of seven. Layers live where the {@link LayerPlacement} puts them (pipeline by
+ * layers); the embedding sits with the first layer and the final norm and head with the last.
  */
 public final class LlamaWeights implements AutoCloseable {
 
@@ -34,6 +34,7 @@ public final class LlamaWeights implements AutoCloseable {
             NDArray down) {} // (hidden, intermediate)
 
     private final LlamaConfig config;
+    private final LayerPlacement placement;
     private final DataType dtype;
     private final NDManager manager;
     private final NDArray embedding; // (vocab, hidden)
@@ -41,9 +42,10 @@ public final class LlamaWeights implements AutoCloseable {
     private final NDArray finalNorm; // (hidden)
     private final NDArray head; // (vocab, hidden); the embedding itself when tied on one device
 
-    private LlamaWeights(LlamaConfig config, DataType dtype, NDManager manager, NDArray embedding,
+    private LlamaWeights(LlamaConfig config, LayerPlacement placement, DataType dtype, NDManager manager, NDArray embedding,
                          List<Layer> layers, NDArray finalNorm, NDArray head) {
         this.config = config;
+        this.placement = placement;
         this.dtype = dtype;
         this.manager = manager;
         this.embedding = embedding;
@@ -59,24 +61,21 @@ public final class LlamaWeights implements AutoCloseable {
      * ties them or the checkpoint has no {@code lm_head.weight}.
      */
     public static LlamaWeights load(LlamaConfig config, WeightSource source, DataType dtype,
-                                    List<Device> layerDevices, NDManager parent) {
+                                    LayerPlacement placement, NDManager parent) {
         if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
             throw new IllegalArgumentException("weights load as FLOAT32 or FLOAT16, not " + dtype);
-        }
-        if (layerDevices.size() != config.layers()) {
-            throw new IllegalArgumentException("one device per layer expected: " + layerDevices.size() + " for " + config.layers());
         }
         NDManager manager = parent.newSubManager();
         try {
             Loader loader = new Loader(config, source, dtype, manager);
             int h = config.hiddenSize();
-            Device first = layerDevices.get(0);
-            Device last = layerDevices.get(layerDevices.size() - 1);
+            Device first = placement.embeddingDevice();
+            Device last = placement.headDevice();
             NDArray embedding = loader.matrix(first, config.vocabSize(), h, "model.embed_tokens.weight");
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < config.layers(); i++) {
                 String p = "model.layers." + i + ".";
-                Device d = layerDevices.get(i);
+                Device d = placement.deviceOf(i);
                 String a = p + "self_attn.";
                 NDArray qkvBias = config.attentionBias()
                         ? loader.vector(d, config.qDim() + 2 * config.kvDim(), a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias")
@@ -103,7 +102,7 @@ public final class LlamaWeights implements AutoCloseable {
                 head.attach(manager);
             }
             manager.cap(); // from here on, an op result attached to the weights would be a leak: fail instead
-            return new LlamaWeights(config, dtype, manager, embedding, List.copyOf(layers), finalNorm, head);
+            return new LlamaWeights(config, placement, dtype, manager, embedding, List.copyOf(layers), finalNorm, head);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -154,6 +153,10 @@ public final class LlamaWeights implements AutoCloseable {
                 throw new KunException(ExitCodes.BACKEND, "tensor" + (names.length > 1 ? "s " : " ") + String.join(", ", names)
                         + " hold " + elements + " values, config.json implies " + shape);
             }
+            long bytes = elements * dtype.getNumOfBytes();
+            if (bytes > Integer.MAX_VALUE && names.length == 1) {
+                return loadInBlocks(device, shape, names[0]);
+            }
             ByteBuffer host = names.length == 1 ? source.read(names[0], dtype) : fuse(names, elements);
             NDArray array = manager.create(host, shape, dtype);
             // On the CPU, DJL wraps a direct buffer without copying: the array then owns host's memory.
@@ -167,6 +170,31 @@ public final class LlamaWeights implements AutoCloseable {
             }
             if (!sharesHost) DirectMemory.free(host);
             return array;
+        }
+
+        /**
+         * A matrix beyond a ByteBuffer's 2 GB (a large vocabulary's embedding): read in row blocks,
+         * each on the device before the next is read, then concatenated there.
+         */
+        private NDArray loadInBlocks(Device device, Shape shape, String name) {
+            long rows = shape.get(0);
+            long rowBytes = shape.get(1) * dtype.getNumOfBytes();
+            int blockRows = (int) Math.max(1, (Integer.MAX_VALUE / 2) / rowBytes);
+            ai.djl.ndarray.NDList blocks = new ai.djl.ndarray.NDList();
+            try (NDManager scope = manager.newSubManager()) {
+                for (long first = 0; first < rows; first += blockRows) {
+                    int n = (int) Math.min(blockRows, rows - first);
+                    ByteBuffer host = ByteBuffer.allocateDirect(Math.toIntExact(n * rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
+                    source.readRows(name, dtype, first, n, host);
+                    NDArray block = scope.create(host.rewind(), new Shape(n, shape.get(1)), dtype).toDevice(device, true);
+                    block.attach(scope);
+                    blocks.add(block);
+                    DirectMemory.free(host);
+                }
+                NDArray whole = ai.djl.ndarray.NDArrays.concat(blocks, 0);
+                whole.attach(manager);
+                return whole;
+            }
         }
 
         /** Stacks the rows of several tensors into one buffer, freeing each part once copied. */
@@ -209,11 +237,9 @@ public final class LlamaWeights implements AutoCloseable {
         return head;
     }
 
-    /** Device of each layer, in layer order. */
-    public List<Device> layerDevices() {
-        List<Device> devices = new ArrayList<>();
-        for (Layer l : layers) devices.add(l.device());
-        return devices;
+    /** Where each layer lives. */
+    public LayerPlacement placement() {
+        return placement;
     }
 
     /** Total bytes of the weight tensors (the head counted once when tied). */
@@ -221,20 +247,6 @@ public final class LlamaWeights implements AutoCloseable {
         long n = 0;
         for (NDArray a : manager.getManagedArrays()) n += a.size() * a.getDataType().getNumOfBytes();
         return n;
-    }
-
-    /**
-     * Assigns {@code layers} layers to {@code devices} in contiguous blocks of near-equal size, the
-     * earlier devices taking one more when the division is uneven.
-     */
-    public static List<Device> spread(int layers, List<Device> devices) {
-        List<Device> out = new ArrayList<>(layers);
-        int n = devices.size();
-        for (int d = 0; d < n; d++) {
-            int count = layers / n + (d < layers % n ? 1 : 0);
-            for (int i = 0; i < count; i++) out.add(devices.get(d));
-        }
-        return out;
     }
 
     @Override

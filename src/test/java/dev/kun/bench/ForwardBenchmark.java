@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import dev.kun.model.KvCache;
+import dev.kun.model.LayerPlacement;
 import dev.kun.model.Llama;
 import dev.kun.model.LlamaConfig;
 import dev.kun.model.LlamaWeights;
@@ -41,7 +42,7 @@ public final class ForwardBenchmark {
         LlamaConfig config = new LlamaConfig("llama", h, layers, heads, heads, h / heads, inter, vocab, 2048,
                 1e-5, 10000, 1, false, false, 0, "float32");
         try (NDManager root = NDManager.newBaseManager(Device.cpu())) {
-            List<Device> devices = Collections.nCopies(layers, Device.cpu());
+            LayerPlacement devices = LayerPlacement.single(layers, Device.cpu());
             long t0 = System.nanoTime();
             LlamaWeights w = LlamaWeights.load(config, new RandomWeights(config), DataType.FLOAT32, devices, root);
             System.err.printf("load %.1f s, %.1f MB%n", (System.nanoTime() - t0) / 1e9, w.bytes() / 1e6);

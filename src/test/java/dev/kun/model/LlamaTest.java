@@ -48,7 +48,7 @@ class LlamaTest {
         static Loaded of(TinyCheckpoint c, int slots, String name) {
             Path dir = c.write(tmp.resolve(name.replaceAll("[^a-zA-Z0-9]", "_") + slots));
             LlamaConfig config = LlamaConfig.read(dir);
-            List<Device> devices = Collections.nCopies(config.layers(), Device.cpu());
+            LayerPlacement devices = LayerPlacement.single(config.layers(), Device.cpu());
             LlamaWeights w = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT32, devices, root);
             Llama m = new Llama(w, 64, root);
             return new Loaded(c, config, w, m, new KvCache(config, devices, slots, 64, DataType.FLOAT32, root));

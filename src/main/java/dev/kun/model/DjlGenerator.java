@@ -1,0 +1,232 @@
+package dev.kun.model;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.jni.JniUtils;
+import dev.kun.cli.KunException;
+import dev.kun.generate.Generation;
+import dev.kun.generate.GenerationRequest;
+import dev.kun.generate.TextGenerator;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The in-process backend: a Llama-family checkpoint on DJL's PyTorch engine, generating with
+ * continuous batching and a KV cache, and scoring texts by teacher forcing. Generation stops at the
+ * request's stop ids and strings and at the checkpoint's end tokens (its eos ids, plus
+ * {@code <|im_end|>} and {@code <|endoftext|>} when the tokenizer has them, as Yi chat models end
+ * turns with either). Thread-safe: calls are serialised.
+ *
+ * <p>A prompt must leave room for one generated token ({@code tokens < maxContext}); otherwise the
+ * whole call fails with a bad-input error naming the request, before any work, so callers that
+ * cannot guarantee this check {@link #countTokens} against {@link #maxContext()} first. Generation
+ * ends with LENGTH when prompt plus generated tokens reach maxContext.
+ */
+public final class DjlGenerator implements TextGenerator {
+    private static final Logger log = LoggerFactory.getLogger(DjlGenerator.class);
+
+    /**
+     * How to run the model.
+     *
+     * @param device        --device: cpu, cuda, cuda:N or auto
+     * @param devices       --devices: CUDA ordinals to split layers over ("0,1"), or null
+     * @param dtype         --dtype: auto, f32, f16 or bf16 (see {@link Precision})
+     * @param maxBatch      sequences decoded together (KV cache slots)
+     * @param maxContext    longest prompt plus generation; 0 = the model's, capped at 4096
+     * @param threads       CPU intra-op threads; 0 = PyTorch's default (one per core)
+     * @param prefillTokens padded prompt tokens per prefill (and scoring) forward pass
+     */
+    public record Options(String device, String devices, String dtype, int maxBatch, int maxContext, int threads, int prefillTokens) {
+        public Options {
+            if (maxBatch < 1) throw KunException.usage("--max-batch must be >= 1: " + maxBatch);
+            if (maxContext < 0) throw KunException.usage("--max-context must be >= 0: " + maxContext);
+            if (threads < 0) throw KunException.usage("--threads must be >= 0: " + threads);
+            if (prefillTokens < 1) throw KunException.usage("prefill tokens must be >= 1: " + prefillTokens);
+        }
+
+        /** CPU, automatic dtype, 16 sequences, the model's context up to 4096, default threads. */
+        public static Options defaults() {
+            return new Options("cpu", null, "auto", 16, 0, 0, 2048);
+        }
+
+        public Options withDevice(String device, String devices) {
+            return new Options(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens);
+        }
+
+        public Options withMaxBatch(int n) {
+            return new Options(device, devices, dtype, n, maxContext, threads, prefillTokens);
+        }
+
+        public Options withMaxContext(int n) {
+            return new Options(device, devices, dtype, maxBatch, n, threads, prefillTokens);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(device, devices, dtype, maxBatch, maxContext, n, prefillTokens);
+        }
+
+        public Options withDtype(String d) {
+            return new Options(device, devices, d, maxBatch, maxContext, threads, prefillTokens);
+        }
+    }
+
+    /** Context used when the options leave it to the model: enough for kun's 512 + 1024 tokens. */
+    static final int DEFAULT_CONTEXT_CAP = 4096;
+
+    private final NDManager root;
+    private final LlamaWeights weights;
+    private final Llama model;
+    private final KvCache cache;
+    private final HfTokenizer tokenizer;
+    private final Set<Integer> endTokens;
+    private final Scheduler scheduler;
+    private final Scorer scorer;
+
+    /** Opens the checkpoint in {@code dir} and loads it as {@code options} say. */
+    public static DjlGenerator open(Path dir, Options options) {
+        Checkpoint checkpoint = Checkpoint.open(dir);
+        try {
+            Engine.getEngine("PyTorch");
+            if (options.threads() > 0) JniUtils.setNumThreads(options.threads());
+            List<Device> devices = DeviceSpec.parse(options.device(), options.devices()).resolve();
+            boolean cuda = devices.get(0).isGpu();
+            Precision precision = Precision.choose(options.dtype(), cuda);
+            log.info("model {}: {} layers on {}; {}", dir, checkpoint.config().layers(), devices, precision.reason());
+            LayerPlacement placement = LayerPlacement.even(checkpoint.config().layers(), devices);
+            DjlGenerator generator = new DjlGenerator(checkpoint.config(), checkpoint.weights(), checkpoint.tokenizer(),
+                    checkpoint.eosTokenIds(), placement, precision.dataType(), options);
+            checkpoint.weights().close(); // every tensor is on its device now; the tokenizer stays open
+            return generator;
+        } catch (RuntimeException e) {
+            checkpoint.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A generator over already-opened parts; takes ownership of {@code tokenizer} (closed with this),
+     * not of {@code source}, which may be closed once this returns.
+     */
+    public DjlGenerator(LlamaConfig config, WeightSource source, HfTokenizer tokenizer, List<Integer> eosTokenIds,
+                        LayerPlacement placement, DataType dtype, Options options) {
+        this.root = NDManager.newBaseManager(placement.embeddingDevice());
+        try {
+            int context = options.maxContext() > 0
+                    ? Math.min(options.maxContext(), config.maxContext())
+                    : Math.min(DEFAULT_CONTEXT_CAP, config.maxContext());
+            long t0 = System.nanoTime();
+            this.weights = LlamaWeights.load(config, source, dtype, placement, root);
+            log.info("loaded {} MB of weights as {} in {} s", weights.bytes() / 1_000_000, dtype,
+                    String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+            this.model = new Llama(weights, context, root);
+            this.cache = new KvCache(config, placement, options.maxBatch(), context, dtype, root);
+            this.tokenizer = tokenizer;
+            Set<Integer> end = new LinkedHashSet<>(eosTokenIds);
+            tokenizer.specialTokenId("<|im_end|>").ifPresent(end::add);
+            tokenizer.specialTokenId("<|endoftext|>").ifPresent(end::add);
+            this.endTokens = Set.copyOf(end);
+            this.scheduler = new Scheduler(model, cache, tokenizer, endTokens, root, options.prefillTokens());
+            this.scorer = new Scorer(model, cache, root, options.prefillTokens());
+        } catch (RuntimeException e) {
+            root.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public synchronized List<Generation> generate(List<GenerationRequest> requests) {
+        if (requests.isEmpty()) return List.of();
+        List<String> prompts = new ArrayList<>(requests.size());
+        for (GenerationRequest r : requests) prompts.add(r.prompt());
+        List<int[]> ids = tokenizer.encodeAll(prompts);
+        for (int i = 0; i < ids.size(); i++) {
+            int n = ids.get(i).length;
+            if (n == 0) throw KunException.badInput("request " + i + ": the prompt is empty");
+            if (n >= maxContext()) {
+                throw KunException.badInput("request " + i + ": the prompt has " + n + " tokens; the context holds "
+                        + maxContext() + " (prompt plus at least one generated token)");
+            }
+        }
+        return scheduler.run(requests, ids);
+    }
+
+    /**
+     * Teacher-forced log-probabilities: for each sequence, entry i is log p(ids[i + 1] | ids[0..i]) under
+     * the raw model, so a sequence of n tokens gives n - 1 values (none for n < 2). Batched.
+     */
+    public synchronized List<float[]> tokenLogprobs(List<int[]> sequences) {
+        for (int i = 0; i < sequences.size(); i++) {
+            if (sequences.get(i).length > maxContext()) {
+                throw KunException.badInput("sequence " + i + " has " + sequences.get(i).length
+                        + " tokens; the context holds " + maxContext());
+            }
+        }
+        return scorer.tokenLogprobs(sequences);
+    }
+
+    /**
+     * Log-probabilities of each text's tokens (encoded without special tokens added). With
+     * {@code prependBos} and a tokenizer that has a BOS token, BOS is put in front as context, so
+     * every token of the text gets a value (as Hugging Face perplexity with add_bos does); otherwise the
+     * first token has none.
+     */
+    public List<float[]> textLogprobs(List<String> texts, boolean prependBos) {
+        List<int[]> ids = tokenizer.encodeAll(texts);
+        if (prependBos && tokenizer.bosTokenId().isPresent()) {
+            int bos = tokenizer.bosTokenId().getAsInt();
+            List<int[]> withBos = new ArrayList<>(ids.size());
+            for (int[] t : ids) {
+                int[] b = new int[t.length + 1];
+                b[0] = bos;
+                System.arraycopy(t, 0, b, 1, t.length);
+                withBos.add(b);
+            }
+            ids = withBos;
+        }
+        return tokenLogprobs(ids);
+    }
+
+    @Override
+    public int countTokens(String text) {
+        return tokenizer.countTokens(text);
+    }
+
+    /** Longest prompt plus generation (tokens). */
+    public int maxContext() {
+        return model.maxContext();
+    }
+
+    /** Prefills run while other sequences were decoding (continuous batching at work; for tests). */
+    int refillsWhileDecoding() {
+        return scheduler.refillsWhileDecoding;
+    }
+
+    /** Token ids that end every generation. */
+    public Set<Integer> endTokens() {
+        return endTokens;
+    }
+
+    public HfTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public LlamaConfig config() {
+        return model.config();
+    }
+
+    @Override
+    public synchronized void close() {
+        cache.close();
+        model.close();
+        weights.close();
+        root.close();
+        tokenizer.close();
+    }
+}
