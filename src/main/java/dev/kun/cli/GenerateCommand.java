@@ -72,9 +72,14 @@ public final class GenerateCommand implements Callable<Integer> {
         try (TextGenerator generator = opener.apply(backend);
                 GenerateStage stage = new GenerateStage(generator, params, sampling.seed(), promptField,
                         // Several batches' worth per call keeps every slot busy while sequences finish.
-                        4 * backend.batchSize(), backendFingerprint(backend))) {
+                        4 * backend.batchSize(), maxPromptTokens(generator), backendFingerprint(backend))) {
             return new StageRunner(io, inputFormat).plainTextField(promptField).run(stage);
         }
+    }
+
+    /** The longest prompt {@code generator} accepts: its context minus one token to generate. */
+    private static int maxPromptTokens(TextGenerator generator) {
+        return Integer.MAX_VALUE;
     }
 
     private static TextGenerator openEngine(BackendOptions backend) {

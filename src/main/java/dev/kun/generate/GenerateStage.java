@@ -28,19 +28,23 @@ public final class GenerateStage implements Stage {
     private final long runSeed;
     private final String promptField;
     private final int batchSize;
+    private final int maxPromptTokens;
     private final String backendFingerprint;
 
     /**
-     * @param backendFingerprint what about the backend changes output (model, dtype, device), for resume
      * @param batchSize records handed over at once; several times the engine's slots keeps them full
+     * @param maxPromptTokens longest prompt the backend accepts (its context minus one generated token);
+     *     a longer prompt is bad input of its own record ("prompt_too_long") instead of failing the batch
+     * @param backendFingerprint what about the backend changes output (model, dtype, device), for resume
      */
     public GenerateStage(TextGenerator generator, SamplingParams sampling, long runSeed, String promptField,
-            int batchSize, String backendFingerprint) {
+            int batchSize, int maxPromptTokens, String backendFingerprint) {
         this.generator = generator;
         this.sampling = sampling;
         this.runSeed = runSeed;
         this.promptField = promptField;
         this.batchSize = batchSize;
+        this.maxPromptTokens = maxPromptTokens;
         this.backendFingerprint = backendFingerprint;
     }
 
@@ -61,6 +65,7 @@ public final class GenerateStage implements Stage {
         fp.put("max_tokens", sampling.maxTokens());
         fp.set("stop", Json.MAPPER.valueToTree(sampling.stopStrings()));
         fp.set("stop_token_ids", Json.MAPPER.valueToTree(sampling.stopTokenIds()));
+        fp.put("max_prompt_tokens", maxPromptTokens);
         fp.put("backend", backendFingerprint);
         return fp.toString();
     }
@@ -96,11 +101,15 @@ public final class GenerateStage implements Stage {
         List<Integer> positions = new ArrayList<>();
         for (int i = 0; i < batch.size(); i++) {
             KunRecord record = batch.get(i);
+            int tokens = 0;
             String prompt = record.string(promptField);
             if (prompt == null) {
                 outcomes[i] = Outcome.badInput(record, "missing_field", "no string field \"" + promptField + "\"");
-            } else if (prompt.isEmpty()) {
+            } else if (prompt.isEmpty() || (tokens = generator.countTokens(prompt)) == 0) {
                 outcomes[i] = Outcome.badInput(record, "empty_prompt", "field \"" + promptField + "\" is empty");
+            } else if (tokens > maxPromptTokens) {
+                outcomes[i] = Outcome.badInput(record, "prompt_too_long", "the prompt has " + tokens
+                        + " tokens; the model's context leaves room for " + maxPromptTokens + " (see --max-context)");
             } else {
                 requests.add(new GenerationRequest(prompt, sampling, seedFor(record, prompt)));
                 positions.add(i);

@@ -20,7 +20,7 @@ class GenerateStageTest {
     }
 
     private static GenerateStage stage(FakeGenerator g, SamplingParams p, long seed) {
-        return new GenerateStage(g, p, seed, "prompt", 8, "fake");
+        return new GenerateStage(g, p, seed, "prompt", 8, 100, "fake");
     }
 
     @Test
@@ -67,6 +67,18 @@ class GenerateStageTest {
     }
 
     @Test
+    void promptLongerThanTheContextIsBadInputOfItsOwnRecord() throws Exception {
+        FakeGenerator g = new FakeGenerator();
+        List<Outcome> out = new GenerateStage(g, SamplingParams.kun(), 0, "prompt", 8, 5, "fake").process(List.of(
+                record("{\"prompt\":\"12345\"}"), record("{\"prompt\":\"123456\"}"), record("{\"prompt\":\"😀😀\"}")));
+        assertTrue(out.get(0).isKept());
+        assertEquals("prompt_too_long", out.get(1).dropReason());
+        assertTrue(out.get(1).badInputMessage().contains("6 tokens"), out.get(1).badInputMessage());
+        assertTrue(out.get(2).isKept());
+        assertEquals(List.of("12345", "😀😀"), g.requests.stream().map(GenerationRequest::prompt).toList());
+    }
+
+    @Test
     void seedComesFromTheRunSeedAndTheIdOrElseThePrompt() throws Exception {
         FakeGenerator g = new FakeGenerator();
         stage(g, SamplingParams.kun(), 9).process(List.of(
@@ -87,18 +99,18 @@ class GenerateStageTest {
     void fingerprintChangesWithEverySettingThatChangesOutput() {
         FakeGenerator g = new FakeGenerator();
         SamplingParams base = SamplingParams.kun();
-        String fp = new GenerateStage(g, base, 1, "prompt", 8, "m").fingerprint();
-        assertEquals(fp, new GenerateStage(g, base, 1, "prompt", 32, "m").fingerprint(), "batch size does not change output");
+        String fp = new GenerateStage(g, base, 1, "prompt", 8, 100, "m").fingerprint();
+        assertEquals(fp, new GenerateStage(g, base, 1, "prompt", 32, 100, "m").fingerprint(), "batch size does not change output");
         List<String> others = List.of(
-                new GenerateStage(g, base, 2, "prompt", 8, "m").fingerprint(),
-                new GenerateStage(g, base, 1, "text", 8, "m").fingerprint(),
-                new GenerateStage(g, base, 1, "prompt", 8, "m2").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.6, 0.95, 0, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.9, 0, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.95, 5, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.95, 0, 1.1, 1024, List.of(), List.of()), 1, "prompt", 8, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.95, 0, 1.2, 10, List.of(), List.of()), 1, "prompt", 8, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.95, 0, 1.2, 1024, List.of("x"), List.of()), 1, "prompt", 8, "m").fingerprint());
+                new GenerateStage(g, base, 2, "prompt", 8, 100, "m").fingerprint(),
+                new GenerateStage(g, base, 1, "text", 8, 100, "m").fingerprint(),
+                new GenerateStage(g, base, 1, "prompt", 8, 100, "m2").fingerprint(),
+                new GenerateStage(g, new SamplingParams(0.6, 0.95, 0, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
+                new GenerateStage(g, new SamplingParams(0.5, 0.9, 0, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
+                new GenerateStage(g, new SamplingParams(0.5, 0.95, 5, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
+                new GenerateStage(g, new SamplingParams(0.5, 0.95, 0, 1.1, 1024, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
+                new GenerateStage(g, new SamplingParams(0.5, 0.95, 0, 1.2, 10, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
+                new GenerateStage(g, new SamplingParams(0.5, 0.95, 0, 1.2, 1024, List.of("x"), List.of()), 1, "prompt", 8, 100, "m").fingerprint());
         for (String o : others) assertNotEquals(fp, o);
         assertEquals(others.size(), others.stream().distinct().count());
         assertFalse(g.closed);
