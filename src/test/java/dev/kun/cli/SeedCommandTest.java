@@ -1,0 +1,353 @@
+package dev.kun.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kun.model.HfTokenizer;
+import dev.kun.pipeline.Outcome;
+import dev.kun.pipeline.RunConfig;
+import dev.kun.pipeline.Stage;
+import dev.kun.pipeline.StageRunner;
+import dev.kun.prompt.LabelPrompt;
+import dev.kun.record.KunRecord;
+import dev.kun.seed.SeedConfig;
+import dev.kun.seed.SeedStage;
+import dev.kun.seed.StableId;
+import dev.kun.testing.Captured;
+import dev.kun.testing.TestStages;
+import dev.kun.testing.TinyCheckpoint;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class SeedCommandTest {
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final String P1 = "群聚效应是一个社会动力学的名词，用来描述在一个社会系统里，某件事情的存在已达至一个足够的动量，"
+            + "使它能够自我维持，并为往后的成长提供动力。这个名词借用自核子物理学中的临界质量。";
+    private static final String P2 = "欧洲越橘，又称黑果越橘，是杜鹃花科越橘属的植物。果实可作食用。是越橘属的模式种。"
+            + "它的果实比蓝莓小，颜色较深，几乎是黑色的，通常生长在荒地和针叶林中的酸性土壤上。";
+
+    @TempDir Path dir;
+
+    private static List<JsonNode> readJsonl(Path file) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            out.add(MAPPER.readTree(line));
+        }
+        return out;
+    }
+
+    private Path write(String name, String content) throws IOException {
+        Path p = dir.resolve(name);
+        Files.writeString(p, content, StandardCharsets.UTF_8);
+        return p;
+    }
+
+    @Test
+    void endToEndKeepsCleansDeduplicatesAndRejectsWithReasons() throws Exception {
+        Path in = write("in.jsonl", String.join("\n",
+                "{\"id\":\"a\",\"text\":\"" + P1 + "\",\"source\":\"wiki\"}",
+                "{\"id\":\"b\",\"text\":\"  " + P1 + "\\r\\n\"}",
+                "{\"id\":\"c\",\"text\":\"" + P1.replace("核子", "原子") + "\"}",
+                "{\"text\":\"" + P2 + "\"}",
+                "{\"id\":\"e\",\"text\":\"短\"}",
+                "{\"id\":\"f\",\"body\":\"no text\"}",
+                "{\"id\":\"g\",\"text\":\" \\u200b \"}") + "\n");
+        Path out = dir.resolve("out.jsonl");
+        Path rejects = dir.resolve("rejects.jsonl");
+        Path stats = dir.resolve("stats.json");
+        Captured c = Captured.kun("seed", "-i", in.toString(), "-o", out.toString(), "--rejects", rejects.toString(),
+                "--stats", stats.toString(), "--min-chars", "2", "--on-error", "skip");
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals("", c.out(), "with -o nothing goes to stdout");
+        List<JsonNode> kept = readJsonl(out);
+        assertEquals(2, kept.size());
+        assertEquals("{\"id\":\"a\",\"text\":\"" + P1 + "\",\"source\":\"wiki\"}", kept.get(0).toString());
+        assertEquals(StableId.of(P2), kept.get(1).get("id").asText());
+        Map<String, String> reasons = new HashMap<>();
+        for (JsonNode r : readJsonl(rejects)) {
+            assertEquals("seed", r.get("stage").asText());
+            reasons.put(r.path("id").asText(), r.get("reason").asText());
+        }
+        assertEquals(Map.of("b", "duplicate_exact", "c", "duplicate_near", "e", "too_short", "f", "missing_field",
+                "g", "empty"), reasons);
+        JsonNode s = MAPPER.readTree(stats.toFile());
+        assertEquals(7, s.get("total").asInt());
+        assertEquals(2, s.get("kept").asInt());
+    }
+
+    @Test
+    void missingTextFieldFailsWithFileAndLine() throws Exception {
+        Path in = write("in.jsonl", "{\"id\":\"a\",\"text\":\"好\"}\n{\"id\":\"b\",\"output\":\"x\"}\n");
+        Captured c = Captured.kun("seed", "-i", in.toString());
+        assertEquals(ExitCodes.BAD_INPUT, c.code());
+        assertTrue(c.stderr().contains("in.jsonl:2"), c.stderr());
+        assertTrue(c.stderr().contains("'text'"), c.stderr());
+        assertFalse(c.stderr().contains("\tat "), c.stderr());
+    }
+
+    @Test
+    void textFieldIsMovedToTextAndPlainTextLandsThere() throws Exception {
+        Path in = write("in.jsonl", "{\"dataType\":\"x\",\"output\":\" 教育具有促进个体发展和社会发展的功能。 \",\"question_id\":3}\n");
+        Captured c = Captured.kun("seed", "-i", in.toString(), "--text-field", "output");
+        assertEquals(0, c.code(), c.stderr());
+        String doc = "教育具有促进个体发展和社会发展的功能。";
+        assertEquals("{\"id\":\"" + StableId.of(doc) + "\",\"dataType\":\"x\",\"text\":\"" + doc + "\",\"question_id\":3}\n",
+                c.out());
+
+        Path txt = write("corpus.txt", P1 + "\n\n\n" + P2 + "\n\n" + P1 + "\n");
+        Captured plain = Captured.kun("seed", "-i", txt.toString(), "--split", "paragraph");
+        assertEquals(0, plain.code(), plain.stderr());
+        String[] lines = plain.out().split("\n");
+        assertEquals(2, lines.length, plain.out());
+        assertEquals(P1, MAPPER.readTree(lines[0]).get("text").asText());
+        assertEquals(P2, MAPPER.readTree(lines[1]).get("text").asText());
+    }
+
+    @Test
+    void invertWritesByteExactPromptCompletionPairs() throws Exception {
+        Path in = write("seed.json", "[{\"id\":\"s1\",\"instruction\":\"教育具有哪些社会发展功能？\",\"input\":\"\","
+                + "\"output\":\"教育具有促进个体发展和社会发展的功能。\"},"
+                + "{\"id\":\"s2\",\"instruction\":\"写一篇文章。\",\"input\":\"\",\"output\":\"\"}]");
+        Path rejects = dir.resolve("rej.jsonl");
+        Captured c = Captured.kun("seed", "-i", in.toString(), "--invert", "--rejects", rejects.toString());
+        assertEquals(0, c.code(), c.stderr());
+        JsonNode pair = MAPPER.readTree(c.out());
+        assertArrayEquals(LabelPrompt.render("教育具有促进个体发展和社会发展的功能。").getBytes(StandardCharsets.UTF_8),
+                pair.get("prompt").asText().getBytes(StandardCharsets.UTF_8));
+        assertEquals("教育具有哪些社会发展功能？<|im_end|>", pair.get("completion").asText());
+        assertEquals("empty_output", readJsonl(rejects).get(0).get("reason").asText());
+
+        Captured messages = Captured.kun("seed", "-i", in.toString(), "--invert", "--sft-format", "messages",
+                "--on-error", "skip");
+        JsonNode m = MAPPER.readTree(messages.out()).get("messages");
+        assertEquals("assistant", m.get(1).get("role").asText());
+        assertEquals("教育具有哪些社会发展功能？", m.get(1).get("content").asText());
+    }
+
+    @Test
+    void maxTokensCountsWithTheTokenizer() throws Exception {
+        Path tokDir = Files.createDirectories(dir.resolve("tok"));
+        TinyCheckpoint.writeTokenizer(tokDir.resolve("tokenizer.json"));
+        String small = "教育具有功能。";
+        String large = P1;
+        int smallTokens;
+        int largeTokens;
+        try (HfTokenizer tok = HfTokenizer.load(tokDir)) {
+            smallTokens = tok.countTokens(small);
+            largeTokens = tok.countTokens(large);
+        }
+        assertTrue(smallTokens < largeTokens);
+        Path in = write("in.jsonl", "{\"id\":\"s\",\"text\":\"" + small + "\"}\n{\"id\":\"l\",\"text\":\"" + large + "\"}\n");
+        Path rejects = dir.resolve("rej.jsonl");
+        Captured c = Captured.kun("seed", "-i", in.toString(), "--tokenizer", tokDir.toString(),
+                "--max-tokens", String.valueOf(smallTokens), "--rejects", rejects.toString());
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals("s", MAPPER.readTree(c.out()).get("id").asText());
+        assertEquals("too_many_tokens", readJsonl(rejects).get(0).get("reason").asText());
+        assertEquals("l", readJsonl(rejects).get(0).get("id").asText());
+
+        Captured exact = Captured.kun("seed", "-i", in.toString(), "--tokenizer", tokDir.toString(),
+                "--max-tokens", String.valueOf(largeTokens));
+        assertEquals(2, exact.out().split("\n").length, "a document of exactly N tokens is kept");
+
+        Captured missing = Captured.kun("seed", "-i", in.toString(), "--tokenizer", dir.resolve("none").toString());
+        assertEquals(ExitCodes.BACKEND, missing.code());
+        assertTrue(missing.stderr().contains("tokenizer not found"), missing.stderr());
+    }
+
+    @Test
+    void everyOptionReachesTheStageConfig() {
+        SeedCommand cmd = new SeedCommand();
+        new CommandLine(cmd).setCaseInsensitiveEnumValuesAllowed(true).parseArgs("--text-field", "body", "--nfkc",
+                "--min-chars", "3", "--max-chars", "900", "--tokenizer", "tokdir", "--max-tokens", "100",
+                "--dedup", "exact", "--near-dup-threshold", "0.7", "--ngram", "4", "--num-perm", "64", "--bands", "8");
+        SeedConfig c = cmd.config();
+        assertEquals(new SeedConfig("body", true, 3, 900, 100, "tokdir", SeedConfig.Dedup.EXACT, 4, 64, 0.7, 8, false,
+                SeedConfig.SftFormat.PROMPT_COMPLETION, null, 0), c);
+
+        SeedCommand inv = new SeedCommand();
+        new CommandLine(inv).parseArgs("--invert", "--sft-format", "messages", "--tokenizer", "t");
+        SeedConfig ic = inv.config();
+        assertTrue(ic.invert());
+        assertEquals("output", ic.textField());
+        assertEquals(SeedConfig.SftFormat.MESSAGES, ic.sftFormat());
+        assertEquals(512, ic.maxTokens(), "the method's 512-token limit is the default with a tokenizer");
+        assertEquals(SeedConfig.defaults(), parsed());
+    }
+
+    private static SeedConfig parsed(String... args) {
+        SeedCommand cmd = new SeedCommand();
+        new CommandLine(cmd).parseArgs(args);
+        return cmd.config();
+    }
+
+    @Test
+    void inconsistentOptionsAreUsageErrors() {
+        String[][] bad = {
+            {"--max-tokens", "10"},
+            {"--sft-format", "messages"},
+            {"--invert", "--sft-format", "alpaca"},
+            {"--near-dup-threshold", "1.5"},
+            {"--min-chars", "10", "--max-chars", "5"},
+            {"--bands", "200"},
+            {"--ngram", "0"},
+        };
+        for (String[] args : bad) {
+            KunException e = assertThrows(KunException.class, () -> parsed(args), String.join(" ", args));
+            assertEquals(ExitCodes.USAGE, e.exitCode());
+        }
+        Captured c = Captured.kun("seed", "--max-tokens", "10");
+        assertEquals(ExitCodes.USAGE, c.code());
+        assertTrue(c.stderr().startsWith("kun: --max-tokens needs --tokenizer"), c.stderr());
+    }
+
+    @Test
+    void helpDocumentsReasonsIdAndFormats() {
+        Captured c = Captured.kun("seed", "--help");
+        assertEquals(0, c.code());
+        for (String s : new String[] {"duplicate_near", "too_many_tokens", "MurmurHash3_x64_128", "prompt-completion",
+            "--near-dup-threshold", "--invert", "(default: 0.8)", "(default: 5)"}) {
+            assertTrue(c.out().contains(s), s + " in\n" + c.out());
+        }
+    }
+
+    @Test
+    void resumeAfterACrashIsByteIdenticalBecauseRestoreRebuildsDedup() throws Exception {
+        StringBuilder sb = new StringBuilder();
+        String[] bases = {P1, P2, P1.substring(10) + P2.substring(0, 30)};
+        for (int i = 0; i < 60; i++) {
+            String base = bases[i % 3];
+            String text = switch (i % 4) {
+                case 0 -> base;
+                case 1 -> base.replace("。", "。 ");
+                case 2 -> base.substring(0, 20) + "字" + base.substring(21);
+                default -> base + i;
+            };
+            sb.append("{\"n\":").append(i).append(",\"text\":\"").append(text).append("\"}\n");
+        }
+        Path in = write("in.jsonl", sb.toString());
+        Path whole = dir.resolve("whole.jsonl");
+        RunConfig base = RunConfig.simple(List.of(in.toString()), whole).withCheckpointEvery(5);
+        try (SeedStage s = new SeedStage(SeedConfig.defaults(), null, null)) {
+            new StageRunner(base.withRejects(dir.resolve("whole-rej.jsonl"))).run(s);
+        }
+        byte[] expected = Files.readAllBytes(whole);
+        byte[] expectedRejects = Files.readAllBytes(dir.resolve("whole-rej.jsonl"));
+        assertTrue(readJsonl(whole).size() < 60 && readJsonl(whole).size() > 3);
+        for (int crashAfter : new int[] {1, 7, 23, 41, 59}) {
+            Path out = dir.resolve("out" + crashAfter + ".jsonl");
+            Path rej = dir.resolve("rej" + crashAfter + ".jsonl");
+            RunConfig config = RunConfig.simple(List.of(in.toString()), out).withCheckpointEvery(5).withRejects(rej);
+            assertThrows(TestStages.SimulatedCrash.class,
+                    () -> new StageRunner(config).run(crashing(new SeedStage(SeedConfig.defaults(), null, null), crashAfter)));
+            try (SeedStage s = new SeedStage(SeedConfig.defaults(), null, null)) {
+                new StageRunner(config).run(s);
+            }
+            assertArrayEquals(expected, Files.readAllBytes(out), "crash after " + crashAfter);
+            assertArrayEquals(expectedRejects, Files.readAllBytes(rej), "rejects, crash after " + crashAfter);
+        }
+    }
+
+    /** The stage, throwing once it has been handed {@code crashAfter} records: a kill inside the JVM. */
+    private static Stage crashing(SeedStage stage, int crashAfter) {
+        return new Stage() {
+            int seen;
+
+            @Override
+            public String name() {
+                return stage.name();
+            }
+
+            @Override
+            public String fingerprint() {
+                return stage.fingerprint();
+            }
+
+            @Override
+            public void restore(KunRecord committed) {
+                stage.restore(committed);
+            }
+
+            @Override
+            public List<Outcome> process(List<KunRecord> batch) {
+                seen += batch.size();
+                if (seen > crashAfter) {
+                    throw new TestStages.SimulatedCrash();
+                }
+                return stage.process(batch);
+            }
+        };
+    }
+
+    @Test
+    void sharedDataEndsInOutputOrRejectsExactlyOnce() throws Exception {
+        String override = System.getProperty("kun.shared.dir");
+        Path data = (override != null ? Paths.get(override) : Paths.get("").toAbsolutePath().resolve("../shared"))
+                .resolve("data");
+        Assumptions.assumeTrue(Files.isDirectory(data), data + " absent: skipped");
+        Path out = dir.resolve("all.jsonl");
+        Path rejects = dir.resolve("all-rej.jsonl");
+        // Corpus documents are in `text`; the seed pairs keep theirs in `output` and are bad input here.
+        Captured c = Captured.kun("seed", "-i", data.toString(), "-o", out.toString(), "--rejects", rejects.toString(),
+                "--on-error", "skip");
+        assertEquals(0, c.code(), c.stderr());
+        Map<String, Integer> seen = new HashMap<>();
+        int inputs = 0;
+        try (var files = Files.list(data)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".jsonl")).toList()) {
+                for (JsonNode r : readJsonl(f)) {
+                    seen.put(r.get("id").asText(), 0);
+                    inputs++;
+                }
+            }
+        }
+        int keptCorpus = 0;
+        for (JsonNode r : readJsonl(out)) {
+            seen.merge(r.get("id").asText(), 1, Integer::sum);
+            keptCorpus += r.get("id").asText().startsWith("cmrc2018-") ? 1 : 0;
+        }
+        for (JsonNode r : readJsonl(rejects)) {
+            assertNotNull(r.get("reason"));
+            seen.merge(r.get("id").asText(), 1, Integer::sum);
+            if (r.get("id").asText().startsWith("coig-kun-")) {
+                assertEquals("missing_field", r.get("reason").asText());
+            }
+        }
+        assertEquals(inputs, seen.size(), "ids are unique in the shared data");
+        seen.forEach((id, n) -> assertEquals(1, n, id + " seen " + n + " times"));
+        assertEquals(1104, keptCorpus, "no CMRC paragraph is a duplicate of another");
+
+        Captured inverted = Captured.kun("seed", "-i", data.resolve("seed-coig-kun.jsonl").toString(), "--invert",
+                "-o", dir.resolve("pairs.jsonl").toString(), "--rejects", dir.resolve("pairs-rej.jsonl").toString());
+        assertEquals(0, inverted.code(), inverted.stderr());
+        List<JsonNode> pairs = readJsonl(dir.resolve("pairs.jsonl"));
+        List<JsonNode> pairRejects = readJsonl(dir.resolve("pairs-rej.jsonl"));
+        assertEquals(3000, pairs.size() + pairRejects.size());
+        assertTrue(pairRejects.stream().anyMatch(r -> r.get("id").asText().equals("coig-kun-994")
+                && r.get("reason").asText().equals("empty_output")));
+        for (JsonNode p : pairs) {
+            assertNotNull(LabelPrompt.documentOf(p.get("prompt").asText()));
+            assertTrue(p.get("completion").asText().endsWith("<|im_end|>"));
+        }
+    }
+}
