@@ -107,7 +107,7 @@ public final class SeedCommand implements Callable<Integer> {
         SeedConfig config = config();
         try (HfTokenizer tok = tokenizer == null ? null : HfTokenizer.load(tokenizer);
                 SeedStage stage = new SeedStage(config, tok == null ? null : tok::countTokens, null)) {
-            StageRunner runner = new StageRunner(io, format, null);
+            StageRunner runner = new StageRunner(io, format);
             if (!config.textField().equals(KunRecord.TEXT)) {
                 runner = runner.plainTextField(config.textField());
             }

@@ -52,12 +52,32 @@ public final class MinHash {
 
     /** The signature of {@code text}: {@code numPerm} minima, each in [0, 2^31). */
     public int[] signature(String text) {
+        int[] shingles = shingleHashes(text);
         int[] sig = new int[numPerm];
         java.util.Arrays.fill(sig, Integer.MAX_VALUE);
+        int[] m = mul;
+        int[] a = add;
+        int perms = numPerm;
+        for (int x : shingles) {
+            for (int p = 0; p < perms; p++) {
+                int h = (x * m[p] + a[p]) >>> 1;
+                // Branch-free min (both values are non-negative, so h - s cannot overflow): Math.min
+                // and a branch both stop the JIT from vectorising this loop.
+                int d = h - sig[p];
+                sig[p] += d & (d >> 31);
+            }
+        }
+        return sig;
+    }
+
+    /** The 32-bit hash of every n-gram, in text order (repeats included: they cannot change a minimum). */
+    int[] shingleHashes(String text) {
+        int n = text.length();
+        int[] out = new int[Math.max(1, n)];
+        int size = 0;
         int[] window = new int[ngram];
         long rolling = 0;
         int count = 0;
-        int n = text.length();
         for (int i = 0; i < n; ) {
             int cp = text.codePointAt(i);
             i += Character.charCount(cp);
@@ -69,26 +89,13 @@ public final class MinHash {
             window[slot] = cp;
             count++;
             if (count >= ngram) {
-                update(sig, Murmur3.fmix64(rolling));
+                out[size++] = (int) (Murmur3.fmix64(rolling) >>> 32);
             }
         }
         if (count > 0 && count < ngram) {
-            update(sig, Murmur3.fmix64(rolling));
+            out[size++] = (int) (Murmur3.fmix64(rolling) >>> 32);
         }
-        return sig;
-    }
-
-    private void update(int[] sig, long hash) {
-        int x = (int) (hash >>> 32);
-        int[] m = mul;
-        int[] a = add;
-        for (int p = 0; p < sig.length; p++) {
-            int h = (x * m[p] + a[p]) >>> 1;
-            // Branch-free min (both values are non-negative, so h - s cannot overflow): Math.min and
-            // a branch both stop the JIT from vectorising this loop.
-            int d = h - sig[p];
-            sig[p] += d & (d >> 31);
-        }
+        return size == out.length ? out : java.util.Arrays.copyOf(out, size);
     }
 
     /** The share of equal positions of two signatures: an estimate of the Jaccard similarity. */

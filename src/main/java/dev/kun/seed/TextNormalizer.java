@@ -43,6 +43,48 @@ public final class TextNormalizer {
     }
 
     private static String clean(String text) {
+        // Most documents of a corpus are already clean: one read-only scan, no copy.
+        return isClean(text) ? text : rebuild(text);
+    }
+
+    /** True when {@link #rebuild} would return {@code text} unchanged. */
+    private static boolean isClean(String text) {
+        int n = text.length();
+        char prev = '\n'; // a leading space or break is not clean
+        int breaks = 0;
+        for (int i = 0; i < n; i++) {
+            char c = text.charAt(i);
+            if (c > ' ' && c < 0x7f) {
+                prev = c;
+                breaks = 0;
+                continue;
+            }
+            if (c == ' ') {
+                if (prev == ' ' || prev == '\n') {
+                    return false;
+                }
+            } else if (c == '\n') {
+                if (prev == ' ' || (prev == '\n' && (breaks == 0 || ++breaks > 2))) {
+                    return false;
+                }
+                breaks = Math.max(breaks, 1);
+            } else if (classify(c) != Kind.KEEP) {
+                return false;
+            } else if (Character.isSurrogate(c)) {
+                if (!Character.isHighSurrogate(c) || i + 1 >= n || !Character.isLowSurrogate(text.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+                breaks = 0;
+            } else {
+                breaks = 0;
+            }
+            prev = c;
+        }
+        return prev != ' ' && prev != '\n';
+    }
+
+    private static String rebuild(String text) {
         int n = text.length();
         StringBuilder out = new StringBuilder(n);
         int pendingBreaks = 0;
@@ -94,6 +136,9 @@ public final class TextNormalizer {
     private enum Kind { KEEP, BREAK, SPACE, REMOVED }
 
     private static Kind classify(char c) {
+        if (c > 0x3000 && c < 0xD800) {
+            return Kind.KEEP; // CJK and most scripts: the common case of a Chinese corpus, first
+        }
         if (c >= 0x20 && c < 0x7f) {
             return c == ' ' ? Kind.SPACE : Kind.KEEP;
         }

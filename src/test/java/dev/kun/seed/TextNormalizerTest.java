@@ -2,6 +2,7 @@ package dev.kun.seed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,9 @@ class TextNormalizerTest {
                 assertFalse(hasLoneSurrogate(once), () -> "lone surrogate left from " + escape(raw));
                 assertFalse(once.startsWith(" ") || once.endsWith(" ") || once.startsWith("\n") || once.endsWith("\n"));
                 assertFalse(once.contains("  ") || once.contains("\n\n\n") || once.contains(" \n") || once.contains("\n "));
+                assertTrue(once.chars().noneMatch(ch -> ch == '\t' || ch == '\r' || ch == 0 || ch == 7 || ch == 0x0B
+                        || ch == 0x85 || ch == 0xA0 || ch == 0xAD || ch == 0x200B || ch == 0x2028 || ch == 0x3000
+                        || ch == 0xFEFF), () -> "unclean output from " + escape(raw));
             }
         }
     }
