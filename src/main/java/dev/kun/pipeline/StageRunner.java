@@ -1,6 +1,5 @@
 package dev.kun.pipeline;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kun.cli.ExitCodes;
@@ -275,21 +274,17 @@ public final class StageRunner {
                 }
                 Outcome outcome = outcomes.get(next++);
                 KunRecord record = outcome.record() != null ? outcome.record() : item.record();
-                if (outcome.isBadInput()) {
+                String broken = Json.loneSurrogateField(record.json());
+                if (broken != null) {
+                    // Checked here, on the way out, so it covers text from the input and text a stage made.
+                    String message = "field '" + broken + "' holds a lone surrogate (not valid Unicode)";
+                    if (config.onError() == OnError.FAIL) throw badInput(item.source(), message);
+                    skipBadInput(item.source(), "invalid_unicode", message, null, null);
+                } else if (outcome.isBadInput()) {
                     if (config.onError() == OnError.FAIL) throw badInput(item.source(), outcome.badInputMessage());
                     skipBadInput(item.source(), outcome.dropReason(), outcome.badInputMessage(), null, record);
                 } else if (outcome.isKept()) {
-                    byte[] json;
-                    try {
-                        json = Json.MAPPER.writeValueAsBytes(record.json());
-                    } catch (JsonProcessingException e) {
-                        // A JSON escape can smuggle in a lone surrogate, which has no UTF-8 form.
-                        String message = "cannot write as UTF-8: " + e.getOriginalMessage();
-                        if (config.onError() == OnError.FAIL) throw badInput(item.source(), message);
-                        skipBadInput(item.source(), "invalid_unicode", message, null, null);
-                        continue;
-                    }
-                    out.writeLine(json);
+                    out.write(record);
                     stats.kept(outcome.tokensIn(), outcome.tokensOut());
                 } else {
                     stats.dropped(outcome.dropReason(), outcome.tokensIn(), outcome.tokensOut());
@@ -307,12 +302,7 @@ public final class StageRunner {
             }
             if (rejects != null) {
                 ObjectNode reject = RejectWriter.reject(record, stage.name(), reason, source, message, raw);
-                try {
-                    rejects.write(reject);
-                } catch (JsonProcessingException e) {
-                    // The record or raw text holds a lone surrogate: keep the facts, drop the unwritable text.
-                    rejects.write(RejectWriter.reject(null, stage.name(), reason, source, message, null));
-                }
+                rejects.write(reject);
             }
         }
 
@@ -342,7 +332,7 @@ public final class StageRunner {
             if (rejects != null) rejects.close();
             ObjectNode finalStats = statsNow();
             if (config.stats() != null) {
-                Checkpoint.writeAtomically(config.stats(), Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(finalStats));
+                Checkpoint.writeAtomically(config.stats(), (Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(finalStats) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
             if (resumable) {
                 // Complete first, then rename: a rerun that finds "complete" only has to finish the renames.

@@ -4,9 +4,12 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.util.Iterator;
+import java.util.Map;
 
 /** The one Jackson configuration records are read and written with. */
 public final class Json {
@@ -29,4 +32,46 @@ public final class Json {
             .build();
 
     private Json() {}
+
+    /**
+     * The name of the first field whose text holds a lone surrogate (a JSON escape such as
+     * {@code \\ud800} can produce one), or null when every string is valid Unicode. Such text has no
+     * UTF-8 form, and Jackson would silently merge it with the next character, so it must never be
+     * written.
+     */
+    public static String loneSurrogateField(JsonNode node) {
+        return loneSurrogate(node, "");
+    }
+
+    private static String loneSurrogate(JsonNode node, String name) {
+        if (node.isTextual()) return isValidUtf16(node.textValue()) ? null : name;
+        if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                if (!isValidUtf16(e.getKey())) return e.getKey();
+                String found = loneSurrogate(e.getValue(), e.getKey());
+                if (found != null) return found;
+            }
+        } else if (node.isArray()) {
+            for (JsonNode child : node) {
+                String found = loneSurrogate(child, name);
+                if (found != null) return found;
+            }
+        }
+        return null;
+    }
+
+    /** True when every surrogate in {@code s} is part of a high-low pair. */
+    public static boolean isValidUtf16(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            if (!Character.isSurrogate(c)) continue;
+            if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
 }

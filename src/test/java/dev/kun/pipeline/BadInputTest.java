@@ -138,6 +138,16 @@ class BadInputTest {
     }
 
     @Test
+    void loneSurrogateEscapeIsInvalidUnicodeWhilePairsAreWrittenAsIs() throws IOException {
+        Path p = file("s.jsonl", utf8("{\"text\":\"a\\ud800b\"}\n"));
+        check(p, "invalid_unicode", p + ":2: field 'text' holds a lone surrogate (not valid Unicode)");
+        Path pair = Files.writeString(dir.resolve("pair.jsonl"), "{\"text\":\"\\ud83d\\ude00 \\u4e2d\"}\n");
+        Captured c = kun("test-stage", "-i", pair.toString());
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals("{\"text\":\"😀 中\"}\n", c.out());
+    }
+
+    @Test
     void blankLinesAreSkippedSilently() throws IOException {
         Path p = file("b.jsonl", utf8("\n   \r\n\t\n"));
         Captured c = kun("test-stage", "-i", p.toString());
