@@ -2,8 +2,8 @@ package dev.kun.filter;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kun.cli.KunException;
+import dev.kun.record.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +26,6 @@ public record RuleSet(String source, List<Rule> rules) {
     /** The rule names a rule-set file may use. */
     public static final List<String> RULES = List.of("instruction_keyword", "instruction_trim", "verdict",
             "output_keyword", "output_trim", "drop_input", "min_output_length", "repetition", "instruction_repair");
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     public RuleSet {
         rules = List.copyOf(rules);
@@ -89,7 +88,7 @@ public record RuleSet(String source, List<Rule> rules) {
         }
         JsonNode root;
         try {
-            root = JSON.readTree(text);
+            root = Json.MAPPER.readTree(text);
         } catch (JsonProcessingException e) {
             throw KunException.usage("rule set " + where + ": not valid JSON: " + e.getOriginalMessage());
         }
