@@ -6,7 +6,9 @@ import java.util.List;
 /**
  * Turns a growing list of generated ids into text piece by piece, for streaming and stop-string
  * checks. A character split over several byte tokens (CJK, emoji) decodes to U+FFFD until its last
- * byte arrives, so text ending in U+FFFD is held back rather than emitted half-made. A run of
+ * byte arrives, so text ending in U+FFFD is held back rather than emitted half-made (up to four
+ * visible tokens; beyond that the bytes are invalid, and only text that later bytes can no longer
+ * change is released). A run of
  * SentencePiece byte-fallback tokens is held until a non-byte token closes it, because Hugging
  * Face's decoder blanks a whole run to U+FFFD when any byte of it is invalid. The pieces therefore
  * concatenate to exactly {@code decode(all ids)}, except in one degenerate case: an invalid
@@ -45,16 +47,38 @@ public final class IncrementalDetokenizer {
         ids[size++] = id;
         String prefix = tokenizer.decode(ids, prefixOffset, readOffset, skipSpecialTokens);
         String full = tokenizer.decode(ids, prefixOffset, size, skipSpecialTokens);
-        int held = size - readOffset;
-        boolean incomplete = !full.isEmpty() && full.charAt(full.length() - 1) == REPLACEMENT && held < MAX_HELD;
+        int held = visibleFrom(readOffset);
         // A skipped special token is invisible to the decoder, so it does not close a byte run.
-        if (!(skipSpecialTokens && tokenizer.isSpecial(id))) runOpen = tokenizer.isByteToken(id);
-        boolean openRun = runOpen && held < MAX_HELD_RUN;
-        if (full.length() <= prefix.length() || incomplete || openRun) {
+        if (visible(id)) runOpen = tokenizer.isByteToken(id);
+        if (runOpen && held < MAX_HELD_RUN) {
             return "";
         }
-        // Only a retroactively invalidated byte run (the degenerate case above) breaks the prefix.
-        return emit(full.startsWith(prefix) ? full.substring(prefix.length()) : full.substring(commonPrefix(prefix, full)));
+        if (full.length() <= prefix.length()) {
+            return "";
+        }
+        if (full.charAt(full.length() - 1) != REPLACEMENT) {
+            // Only a retroactively invalidated byte run (the degenerate case above) breaks the prefix.
+            return emit(full.startsWith(prefix) ? full.substring(prefix.length()) : full.substring(commonPrefix(prefix, full)));
+        }
+        if (held < MAX_HELD) {
+            return "";
+        }
+        // Still U+FFFD after four visible tokens: invalid bytes, not a pending character. Text before the last
+        // three tokens is final once it is a prefix of the full window: an incomplete character needs at
+        // most three more bytes, and those have been seen.
+        int cut = size;
+        for (int seen = 0; seen < MAX_HELD - 1; ) {
+            if (visible(ids[--cut])) seen++;
+        }
+        String part = tokenizer.decode(ids, prefixOffset, cut, skipSpecialTokens);
+        if (part.length() <= prefix.length() || !part.startsWith(prefix) || !full.startsWith(part)) {
+            return "";
+        }
+        String piece = part.substring(prefix.length());
+        prefixOffset = readOffset;
+        readOffset = cut;
+        text.append(piece);
+        return piece;
     }
 
     /** Emits whatever is still held back (an incomplete character becomes U+FFFD); call when the sequence ends. */
@@ -67,6 +91,17 @@ public final class IncrementalDetokenizer {
         String prefix = tokenizer.decode(ids, prefixOffset, readOffset, skipSpecialTokens);
         String full = tokenizer.decode(ids, prefixOffset, size, skipSpecialTokens);
         return emit(full.substring(Math.min(full.length(), commonPrefix(prefix, full))));
+    }
+
+    /** Skipped special tokens produce no bytes, so they do not count toward a character's length. */
+    private boolean visible(int id) {
+        return !(skipSpecialTokens && tokenizer.isSpecial(id));
+    }
+
+    private int visibleFrom(int from) {
+        int n = 0;
+        for (int i = from; i < size; i++) if (visible(ids[i])) n++;
+        return n;
     }
 
     private static int commonPrefix(String a, String b) {

@@ -30,7 +30,8 @@ import java.util.Set;
  * Yi's special-token ids: {@code <unk>}=0, {@code <|startoftext|>}=1, {@code <|endoftext|>}=2,
  * {@code <|im_start|>}=6, {@code <|im_end|>}=7, {@code <|im_sep|>}=8; bytes {@code <0x00>..<0xFF>}
  * are ids 9..264. Its vocabulary is padded with CJK characters up to {@code vocab}, so every id of
- * the model decodes to something.
+ * the model decodes to something. {@link Builder#byteLevelTokenizer} switches to a GPT-2/Qwen2-style
+ * byte-level BPE with the same special ids and bytes at the same ids.
  */
 public record TinyCheckpoint(
         String modelType,
@@ -51,7 +52,8 @@ public record TinyCheckpoint(
         int shards,
         long seed,
         Integer slidingWindow,
-        boolean generationConfig) {
+        boolean generationConfig,
+        boolean byteLevelTokenizer) {
 
     public static final int UNK = 0;
     public static final int BOS = 1;
@@ -96,11 +98,70 @@ public record TinyCheckpoint(
             throw new IllegalArgumentException("vocab " + size + " is below the tokenizer's " + vocab.size() + " base tokens");
         }
         Set<String> seen = new LinkedHashSet<>(vocab);
+        // Letters from the CJK block on, skipping surrogates and private use (jump to CJK extension B),
+        // so even a 64000-token vocabulary is all valid, printable text.
         for (int cp = 0x4e00; vocab.size() < size; cp++) {
+            if (cp == 0xd800) cp = 0x20000;
             String s = Character.toString(cp);
-            if (seen.add(s)) vocab.add(s);
+            if (Character.isLetter(cp) && seen.add(s)) vocab.add(s);
         }
         return vocab;
+    }
+
+    /**
+     * GPT-2/Qwen2-style byte-level vocabulary in id order: the same nine specials, then the 256 byte
+     * symbols at ids 9..264 in byte order (so {@link #FIRST_BYTE} + b is byte b here too), merges for
+     * common English pieces and for every CJK character of the base set, then letter-string fillers.
+     */
+    public static List<String> byteLevelVocabulary(int size) {
+        List<String> vocab = new ArrayList<>(List.of(SPECIALS));
+        for (int b = 0; b < 256; b++) vocab.add(BYTE_SYMBOL[b]);
+        for (String[] m : byteLevelMerges()) {
+            if (!vocab.contains(m[0] + m[1])) vocab.add(m[0] + m[1]);
+        }
+        if (size < vocab.size()) {
+            throw new IllegalArgumentException("vocab " + size + " is below the tokenizer's " + vocab.size() + " base tokens");
+        }
+        Set<String> seen = new LinkedHashSet<>(vocab);
+        for (int n = 0; vocab.size() < size; n++) {
+            StringBuilder sb = new StringBuilder();
+            for (int k = n + 26 * 26; k > 0; k /= 26) sb.append((char) ('a' + k % 26));
+            if (seen.add(sb.toString())) vocab.add(sb.toString());
+        }
+        return vocab;
+    }
+
+    /** Byte-level merges in rank order: English pieces, then each CJK character built from its UTF-8 bytes. */
+    static List<String[]> byteLevelMerges() {
+        String space = BYTE_SYMBOL[' '];
+        Set<List<String>> merges = new LinkedHashSet<>();
+        for (String[] m : MERGES) {
+            if (m[0].codePointAt(0) >= 0x3000) continue;
+            merges.add(List.of(m[0].replace(SPACE, space), m[1].replace(SPACE, space)));
+        }
+        CJK.codePoints().forEach(cp -> {
+            byte[] utf8 = Character.toString(cp).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            String left = BYTE_SYMBOL[utf8[0] & 0xff];
+            for (int i = 1; i < utf8.length; i++) {
+                String right = BYTE_SYMBOL[utf8[i] & 0xff];
+                merges.add(List.of(left, right));
+                left = left + right;
+            }
+        });
+        List<String[]> out = new ArrayList<>();
+        for (List<String> m : merges) out.add(new String[] {m.get(0), m.get(1)});
+        return out;
+    }
+
+    /** GPT-2's reversible map from bytes to printable symbols (bytes_to_unicode). */
+    private static final String[] BYTE_SYMBOL = new String[256];
+
+    static {
+        int n = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+            BYTE_SYMBOL[b] = Character.toString(printable ? b : 256 + n++);
+        }
     }
 
     /** The smallest vocab_size the tokenizer fits in. */
@@ -110,7 +171,12 @@ public record TinyCheckpoint(
 
     /** Writes a tokenizer.json (and nothing else) of {@code vocabSize} tokens to {@code file}. */
     public static Path writeTokenizer(Path file, int vocabSize) {
-        writeJson(file, tokenizerJson(vocabSize));
+        return writeTokenizer(file, vocabSize, false);
+    }
+
+    /** As {@link #writeTokenizer(Path, int)}, byte-level (GPT-2/Qwen2 style) when {@code byteLevel}. */
+    public static Path writeTokenizer(Path file, int vocabSize, boolean byteLevel) {
+        writeJson(file, byteLevel ? byteLevelTokenizerJson(vocabSize) : tokenizerJson(vocabSize));
         return file;
     }
 
@@ -187,7 +253,7 @@ public record TinyCheckpoint(
         }
         writeJson(dir.resolve("config.json"), configJson());
         if (generationConfig) writeJson(dir.resolve("generation_config.json"), generationConfigJson());
-        writeJson(dir.resolve("tokenizer.json"), tokenizerJson(vocab));
+        writeJson(dir.resolve("tokenizer.json"), byteLevelTokenizer ? byteLevelTokenizerJson(vocab) : tokenizerJson(vocab));
         writeJson(dir.resolve("tokenizer_config.json"), tokenizerConfigJson());
         writeWeights(dir);
         return dir;
@@ -364,6 +430,40 @@ public record TinyCheckpoint(
         return root;
     }
 
+    /** A GPT-2/Qwen2-layout tokenizer.json: NFC, byte-level pre-tokenizer and decoder, no byte fallback. */
+    static ObjectNode byteLevelTokenizerJson(int vocabSize) {
+        List<String> vocab = byteLevelVocabulary(vocabSize);
+        ObjectNode root = JSON.createObjectNode();
+        root.put("version", "1.0");
+        root.putNull("truncation");
+        root.putNull("padding");
+        ArrayNode added = root.putArray("added_tokens");
+        for (int i = 0; i < SPECIALS.length; i++) {
+            added.addObject().put("id", i).put("content", SPECIALS[i]).put("single_word", false)
+                    .put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
+        }
+        root.putObject("normalizer").put("type", "NFC");
+        root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false)
+                .put("trim_offsets", true).put("use_regex", true);
+        root.putObject("post_processor").put("type", "ByteLevel").put("add_prefix_space", false)
+                .put("trim_offsets", false).put("use_regex", true);
+        root.putObject("decoder").put("type", "ByteLevel").put("add_prefix_space", false)
+                .put("trim_offsets", false).put("use_regex", true);
+        ObjectNode model = root.putObject("model");
+        model.put("type", "BPE");
+        model.putNull("dropout");
+        model.putNull("unk_token");
+        model.put("continuing_subword_prefix", "");
+        model.put("end_of_word_suffix", "");
+        model.put("fuse_unk", false);
+        model.put("byte_fallback", false);
+        ObjectNode v = model.putObject("vocab");
+        for (int i = 0; i < vocab.size(); i++) v.put(vocab.get(i), i);
+        ArrayNode merges = model.putArray("merges");
+        for (String[] m : byteLevelMerges()) merges.add(m[0] + " " + m[1]);
+        return root;
+    }
+
     private static void writeJson(Path file, ObjectNode node) {
         try {
             Files.writeString(file, JSON.writeValueAsString(node));
@@ -393,6 +493,7 @@ public record TinyCheckpoint(
         private long seed = 42;
         private Integer slidingWindow = null;
         private boolean generationConfig = true;
+        private boolean byteLevelTokenizer = false;
 
         public Builder modelType(String v) { modelType = v; return this; }
         public Builder hidden(int v) { hidden = v; return this; }
@@ -420,14 +521,16 @@ public record TinyCheckpoint(
         /** Mistral/Qwen2 {@code sliding_window}; null writes JSON null. */
         public Builder slidingWindow(Integer v) { slidingWindow = v; return this; }
         public Builder generationConfig(boolean v) { generationConfig = v; return this; }
+        /** GPT-2/Qwen2-style byte-level BPE instead of the Llama/Yi SentencePiece-style BPE with byte fallback. */
+        public Builder byteLevelTokenizer(boolean v) { byteLevelTokenizer = v; return this; }
 
         public TinyCheckpoint build() {
             if (hidden % heads != 0 && headDim == 0) throw new IllegalArgumentException("hidden must divide by heads");
             if (heads % kvHeads != 0) throw new IllegalArgumentException("heads must divide by kv heads");
-            tokenizerVocabulary(vocab);
+            if (byteLevelTokenizer) byteLevelVocabulary(vocab); else tokenizerVocabulary(vocab);
             return new TinyCheckpoint(modelType, hidden, layers, heads, kvHeads, intermediate, vocab, headDim,
                     ropeTheta, ropeScalingType, ropeScalingFactor, tied, maxPositions, rmsNormEps, dtype, shards,
-                    seed, slidingWindow, generationConfig);
+                    seed, slidingWindow, generationConfig, byteLevelTokenizer);
         }
 
         /** Builds and writes into {@code dir}; returns {@code dir}. */
