@@ -119,6 +119,9 @@ public final class StageRunner {
         }
 
         int execute() throws IOException {
+            for (Path p : new Path[] {output, config.rejects(), config.stats()}) {
+                if (p != null && p.toAbsolutePath().getParent() != null) Files.createDirectories(p.toAbsolutePath().getParent());
+            }
             if (config.force()) discardEarlierRun();
             Checkpoint checkpoint = resumable && Files.exists(checkpointPath) ? Checkpoint.read(checkpointPath) : null;
             if (checkpoint != null) {
