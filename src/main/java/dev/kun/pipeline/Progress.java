@@ -19,15 +19,23 @@ final class Progress {
     private final long startNanos = System.nanoTime();
     private final long startRecords;
     private final long startBytes;
+    private final long intervalNanos;
     private long lastPrint = startNanos;
     private boolean printed;
 
     Progress(ProgressMode mode, String stage, long totalBytes, long startRecords, long startBytes) {
-        this.err = System.err;
+        this(System.err, stderrIsTerminal(), -1, mode, stage, totalBytes, startRecords, startBytes);
+    }
+
+    /** {@code intervalNanos} -1: half a second on a terminal, ten seconds otherwise. */
+    Progress(PrintStream err, boolean terminal, long intervalNanos, ProgressMode mode, String stage, long totalBytes,
+            long startRecords, long startBytes) {
+        this.err = err;
         this.stage = stage;
         this.totalBytes = totalBytes;
-        this.terminal = stderrIsTerminal();
+        this.terminal = terminal;
         this.enabled = mode == ProgressMode.ALWAYS || (mode == ProgressMode.AUTO && terminal);
+        this.intervalNanos = intervalNanos >= 0 ? intervalNanos : terminal ? 500_000_000L : 10_000_000_000L;
         this.startRecords = startRecords;
         this.startBytes = startBytes;
     }
@@ -48,7 +56,7 @@ final class Progress {
     void update(long records, long bytes) {
         if (!enabled) return;
         long now = System.nanoTime();
-        if (now - lastPrint < (terminal ? 500_000_000L : 10_000_000_000L)) return;
+        if (now - lastPrint < intervalNanos) return;
         lastPrint = now;
         double seconds = (now - startNanos) / 1e9;
         double rate = (records - startRecords) / Math.max(seconds, 1e-9);

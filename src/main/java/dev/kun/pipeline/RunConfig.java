@@ -2,6 +2,7 @@ package dev.kun.pipeline;
 
 import dev.kun.cli.InputFormatOptions;
 import dev.kun.cli.IoOptions;
+import dev.kun.cli.KunException;
 import dev.kun.cli.LoggingOptions;
 import dev.kun.record.ReadOptions;
 import java.nio.file.Path;
@@ -25,8 +26,10 @@ public record RunConfig(
 
     public RunConfig {
         inputs = List.copyOf(inputs);
-        if (checkpointEvery < 1) throw new IllegalArgumentException("--checkpoint-every must be >= 1");
-        if (read.maxLineBytes() < 1) throw new IllegalArgumentException("--max-line-bytes must be >= 1");
+        if (checkpointEvery < 1) throw KunException.usage("--checkpoint-every must be >= 1");
+        if (read.maxLineBytes() < 1 || read.maxLineBytes() > Integer.MAX_VALUE - 16) {
+            throw KunException.usage("--max-line-bytes must be between 1 and " + (Integer.MAX_VALUE - 16));
+        }
     }
 
     /** The configuration the shared mixins describe; plain text lands in the {@code text} field. */

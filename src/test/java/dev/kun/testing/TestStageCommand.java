@@ -19,8 +19,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "test-stage", mixinStandardHelpOptions = true)
 public final class TestStageCommand implements Callable<Integer> {
-    @Mixin IoOptions io;
-    @Mixin InputFormatOptions format;
+    @Mixin public IoOptions io;
+    @Mixin public InputFormatOptions format;
 
     @Option(names = "--stage") String stage = "identity";
     @Option(names = "--batch") int batch = 1;
