@@ -1,8 +1,11 @@
 package dev.kun.cli;
 
+import dev.kun.model.DeviceSpec;
 import dev.kun.model.HfTokenizer;
+import dev.kun.model.Precision;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.record.KunRecord;
+import dev.kun.seed.ModelPerplexity;
 import dev.kun.seed.SeedConfig;
 import dev.kun.seed.SeedStage;
 import java.nio.file.Path;
@@ -31,8 +34,8 @@ import picocli.CommandLine.Option;
                     + " U+200B, U+2060, U+FEFF and U+00AD are removed (ZWJ/ZWNJ kept); runs of spaces, tabs and"
                     + " other space separators become one space; lines are trimmed; 3+ line breaks become 2;"
                     + " a lone surrogate becomes U+FFFD. --nfkc adds Unicode NFKC.",
-            "Drop reasons: empty, too_short, too_long, too_many_tokens, duplicate_exact, duplicate_near;"
-                    + " --invert: empty_output, empty_instruction; bad input: missing_field.",
+            "Drop reasons: empty, too_short, too_long, too_many_tokens, duplicate_exact, duplicate_near,"
+                    + " perplexity; --invert: empty_output, empty_instruction; bad input: missing_field.",
             "id: kun- + 32 hex digits of MurmurHash3_x64_128 (seed 0; h1 then h2) of the cleaned text's UTF-8"
                     + " bytes; exact duplicates are the same 128-bit hash.",
             "Near duplicates: MinHash over character (code point) n-grams, LSH with bands x rows derived from"
@@ -43,6 +46,11 @@ import picocli.CommandLine.Option;
                     + " (TRL's prompt-completion format): prompt = <|im_start|>user + label prompt + \\n + output"
                     + " + <|im_end|>\\n<|im_start|>assistant\\n, completion = instruction [+ \\n + input] + <|im_end|>."
                     + " --sft-format messages writes {\"id\",\"messages\":[user, assistant]} instead.",
+            "Perplexity (--ppl-model): for a document of N tokens (no special tokens), ppl = exp(-(1/N) sum_i"
+                    + " log p(t_i | BOS, t_1..t_i-1)), BOS prepended as context when the tokenizer has one (without"
+                    + " BOS the first token is not scored); a document longer than the model's context (capped at"
+                    + " 4096) is scored on its first tokens. Adds `tokens` (N) and `ppl` (3 decimals) to kept records;"
+                    + " computed after the duplicate checks, so duplicates cost no model time.",
         })
 public final class SeedCommand implements Callable<Integer> {
 
@@ -70,8 +78,8 @@ public final class SeedCommand implements Callable<Integer> {
     Path tokenizer;
 
     @Option(names = "--max-tokens", paramLabel = "N",
-            description = "With --tokenizer: drop documents of more than N tokens, counted without special tokens"
-                    + " (no BOS/EOS). (default: 512, the method's limit)")
+            description = "Drop documents of more than N tokens of --tokenizer (or of --ppl-model's tokenizer), counted"
+                    + " without special tokens (no BOS/EOS). (default: 512 with --tokenizer, the method's limit)")
     Integer maxTokens;
 
     @Option(names = "--dedup", paramLabel = "near|exact|none",
@@ -102,17 +110,42 @@ public final class SeedCommand implements Callable<Integer> {
             description = "Layout of --invert pairs. (default: prompt-completion)")
     String sftFormat;
 
+    @Option(names = "--ppl-model", paramLabel = "DIR",
+            description = "Hugging Face checkpoint (llama/Yi, mistral, qwen2) whose perplexity is added to every kept"
+                    + " record as `tokens` and `ppl`; its tokenizer also serves --max-tokens when --tokenizer is absent.")
+    Path pplModel;
+
+    @Option(names = "--max-ppl", paramLabel = "X",
+            description = "With --ppl-model: drop documents whose perplexity is above X (reason perplexity).")
+    Double maxPpl;
+
+    @Option(names = "--device", paramLabel = "cpu|cuda|cuda:N|auto",
+            description = "Where --ppl-model runs; auto takes the first GPU when one is visible. (default: ${DEFAULT-VALUE})")
+    String device = "auto";
+
+    @Option(names = "--dtype", paramLabel = "auto|f32|f16|bf16",
+            description = "Precision of --ppl-model: auto is f32 on the CPU and f16 on CUDA. (default: ${DEFAULT-VALUE})")
+    String dtype = "auto";
+
     @Override
     public Integer call() {
         SeedConfig config = config();
-        try (HfTokenizer tok = tokenizer == null ? null : HfTokenizer.load(tokenizer);
-                SeedStage stage = new SeedStage(config, tok == null ? null : tok::countTokens, null)) {
+        try (ModelPerplexity ppl = pplModel == null ? null : ModelPerplexity.open(pplModel, device, dtype);
+                HfTokenizer tok = tokenizer == null ? null : HfTokenizer.load(tokenizer);
+                SeedStage stage = new SeedStage(config, tokenCounter(tok, ppl), ppl)) {
             StageRunner runner = new StageRunner(io, format);
             if (!config.textField().equals(KunRecord.TEXT)) {
                 runner = runner.plainTextField(config.textField());
             }
             return runner.run(stage);
         }
+    }
+
+    private static dev.kun.seed.TokenCounter tokenCounter(HfTokenizer tok, ModelPerplexity ppl) {
+        if (tok != null) {
+            return tok::countTokens;
+        }
+        return ppl == null ? null : ppl.tokenizer()::countTokens;
     }
 
     /** The stage configuration the options describe; a usage error for inconsistent ones. */
@@ -123,11 +156,22 @@ public final class SeedCommand implements Callable<Integer> {
         if (maxChars > 0 && minChars > maxChars) {
             throw KunException.usage("--min-chars " + minChars + " exceeds --max-chars " + maxChars);
         }
-        if (maxTokens != null && tokenizer == null) {
-            throw KunException.usage("--max-tokens needs --tokenizer DIR (a Hugging Face tokenizer.json)");
+        if (maxTokens != null && tokenizer == null && pplModel == null) {
+            throw KunException.usage("--max-tokens needs --tokenizer DIR (a Hugging Face tokenizer.json) or --ppl-model");
         }
-        int tokenLimit = tokenizer == null ? 0 : maxTokens == null ? 512 : maxTokens;
-        if (tokenizer != null && tokenLimit < 1) {
+        if (maxPpl != null && pplModel == null) {
+            throw KunException.usage("--max-ppl needs --ppl-model DIR");
+        }
+        if (maxPpl != null && !(maxPpl > 0)) {
+            throw KunException.usage("--max-ppl must be > 0");
+        }
+        if (pplModel != null) {
+            DeviceSpec.parse(device, null);
+            Precision.choose(dtype, false);
+        }
+        // A tokenizer alone means the method's limit; with only --ppl-model, no limit unless asked.
+        int tokenLimit = maxTokens != null ? maxTokens : tokenizer != null ? 512 : 0;
+        if (maxTokens != null && tokenLimit < 1) {
             throw KunException.usage("--max-tokens must be >= 1");
         }
         if (!(threshold > 0 && threshold < 1)) {
@@ -152,7 +196,9 @@ public final class SeedCommand implements Callable<Integer> {
         }
         String field = textField != null ? textField : invert ? KunRecord.OUTPUT : KunRecord.TEXT;
         return new SeedConfig(field, nfkc, minChars, maxChars, tokenLimit,
-                tokenizer == null ? null : tokenizer.toString(), dedup, ngram, numPerm, threshold, bands, invert, sft,
-                null, 0);
+                tokenizer != null ? tokenizer.toString() : pplModel != null && tokenLimit > 0 ? pplModel.toString() : null,
+                dedup, ngram, numPerm, threshold, bands, invert, sft,
+                pplModel == null ? null : pplModel.toString(),
+                maxPpl == null ? Double.POSITIVE_INFINITY : maxPpl);
     }
 }

@@ -4,7 +4,7 @@ package dev.kun.seed;
  * Everything that decides the seed stage's output. {@code textField} is where the document is read
  * ({@code output} under {@code invert}); 0 turns {@code minChars}, {@code maxChars},
  * {@code maxTokens} and {@code bands} (derive from the threshold) off; {@code maxPpl} is used only
- * with a perplexity model. {@code tokenizer} and {@code pplModel} name their sources, for the
+ * with a perplexity model (infinity: annotate, drop only an undefined perplexity). {@code tokenizer} and {@code pplModel} name their sources, for the
  * fingerprint.
  */
 public record SeedConfig(
@@ -44,7 +44,8 @@ public record SeedConfig(
     /** The defaults of {@code kun seed}: documents in {@code text}, near-duplicate removal on. */
     public static SeedConfig defaults() {
         return new SeedConfig(dev.kun.record.KunRecord.TEXT, false, 0, 0, 0, null, Dedup.NEAR, DEFAULT_NGRAM,
-                DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, 0, false, SftFormat.PROMPT_COMPLETION, null, 0);
+                DEFAULT_NUM_PERM, DEFAULT_THRESHOLD, 0, false, SftFormat.PROMPT_COMPLETION, null,
+                Double.POSITIVE_INFINITY);
     }
 
     public LshBands lshBands() {

@@ -53,7 +53,7 @@ public final class SeedStage implements Stage {
 
     /**
      * {@code tokens} is required when {@code config.maxTokens() > 0}, {@code scorer} when
-     * {@code config.pplModel()} is set; both may be null otherwise.
+     * {@code config.pplModel()} is set; both may be null otherwise. The caller keeps ownership of both.
      */
     public SeedStage(SeedConfig config, TokenCounter tokens, PerplexityScorer scorer) {
         this.config = config;
@@ -280,17 +280,6 @@ public final class SeedStage implements Stage {
         }
         String prompt = committed.string(PROMPT);
         return prompt == null ? null : LabelPrompt.documentOf(prompt);
-    }
-
-    @Override
-    public void close() {
-        if (scorer != null) {
-            try {
-                scorer.close();
-            } catch (Exception e) {
-                throw new IllegalStateException("closing the perplexity scorer failed", e);
-            }
-        }
     }
 
     /** One record on its way through the stage; hashes are computed at most once. */

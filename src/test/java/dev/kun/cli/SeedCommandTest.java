@@ -16,6 +16,8 @@ import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.prompt.LabelPrompt;
 import dev.kun.record.KunRecord;
+import dev.kun.seed.ModelPerplexity;
+import dev.kun.seed.Perplexity;
 import dev.kun.seed.SeedConfig;
 import dev.kun.seed.SeedStage;
 import dev.kun.seed.StableId;
@@ -183,7 +185,7 @@ class SeedCommandTest {
                 "--dedup", "exact", "--near-dup-threshold", "0.7", "--ngram", "4", "--num-perm", "64", "--bands", "8");
         SeedConfig c = cmd.config();
         assertEquals(new SeedConfig("body", true, 3, 900, 100, "tokdir", SeedConfig.Dedup.EXACT, 4, 64, 0.7, 8, false,
-                SeedConfig.SftFormat.PROMPT_COMPLETION, null, 0), c);
+                SeedConfig.SftFormat.PROMPT_COMPLETION, null, Double.POSITIVE_INFINITY), c);
 
         SeedCommand inv = new SeedCommand();
         new CommandLine(inv).parseArgs("--invert", "--sft-format", "messages", "--tokenizer", "t");
@@ -193,6 +195,16 @@ class SeedCommandTest {
         assertEquals(SeedConfig.SftFormat.MESSAGES, ic.sftFormat());
         assertEquals(512, ic.maxTokens(), "the method's 512-token limit is the default with a tokenizer");
         assertEquals(SeedConfig.defaults(), parsed());
+        SeedCommand ppl = new SeedCommand();
+        new CommandLine(ppl).parseArgs("--ppl-model", "m", "--max-ppl", "42.5", "--max-tokens", "300",
+                "--device", "cuda:1", "--dtype", "f16");
+        SeedConfig pc = ppl.config();
+        assertEquals("m", pc.pplModel());
+        assertEquals(42.5, pc.maxPpl());
+        assertEquals(300, pc.maxTokens());
+        assertEquals("m", pc.tokenizer(), "--max-tokens counts with the perplexity model's tokenizer");
+        assertEquals("cuda:1", ppl.device);
+        assertEquals("f16", ppl.dtype);
     }
 
     private static SeedConfig parsed(String... args) {
@@ -211,6 +223,10 @@ class SeedCommandTest {
             {"--min-chars", "10", "--max-chars", "5"},
             {"--bands", "200"},
             {"--ngram", "0"},
+            {"--max-ppl", "10"},
+            {"--ppl-model", "m", "--max-ppl", "0"},
+            {"--ppl-model", "m", "--dtype", "f8"},
+            {"--ppl-model", "m", "--device", "tpu"},
         };
         for (String[] args : bad) {
             KunException e = assertThrows(KunException.class, () -> parsed(args), String.join(" ", args));
@@ -275,6 +291,78 @@ class SeedCommandTest {
             }
             assertArrayEquals(expected, Files.readAllBytes(out), "crash after " + crashAfter);
             assertArrayEquals(expectedRejects, Files.readAllBytes(rej), "rejects, crash after " + crashAfter);
+        }
+    }
+
+    @Test
+    void perplexityModelAddsTokensAndPplAndDropsAboveTheMaximum() throws Exception {
+        Path model = Files.createDirectories(dir.resolve("model"));
+        TinyCheckpoint.builder().layers(1).maxPositions(128).write(model);
+        List<String> docs = List.of("教育具有促进个体发展和社会发展的功能。", "abc abc abc abc", "The quick brown fox.",
+                "群聚效应是一个社会动力学的名词。", "一二三四五六七八九十");
+        List<Double> ppl = new ArrayList<>();
+        try (ModelPerplexity scorer = ModelPerplexity.open(model, "cpu", "f32")) {
+            for (Perplexity p : scorer.score(docs)) {
+                ppl.add(p.ppl());
+            }
+        }
+        List<Double> sorted = new ArrayList<>(ppl);
+        sorted.sort(null);
+        double max = (sorted.get(2) + sorted.get(3)) / 2; // keeps the three lowest
+        assertTrue(sorted.get(3) - sorted.get(2) > 1e-3 * sorted.get(3), "scores too close to split: " + sorted);
+        StringBuilder in = new StringBuilder();
+        for (int i = 0; i < docs.size(); i++) {
+            in.append("{\"id\":\"d").append(i).append("\",\"text\":\"").append(docs.get(i)).append("\"}\n");
+        }
+        in.append("{\"id\":\"dup\",\"text\":\"").append(docs.get(0)).append("\"}\n");
+        Path input = write("ppl.jsonl", in.toString());
+        Path rejects = dir.resolve("ppl-rej.jsonl");
+        Captured c = Captured.kun("seed", "-i", input.toString(), "--ppl-model", model.toString(), "--max-ppl",
+                String.valueOf(max), "--device", "cpu", "--rejects", rejects.toString());
+        assertEquals(0, c.code(), c.stderr());
+        List<JsonNode> kept = new ArrayList<>();
+        for (String line : c.out().split("\n")) {
+            kept.add(MAPPER.readTree(line));
+        }
+        Map<String, String> reasons = new HashMap<>();
+        for (JsonNode r : readJsonl(rejects)) {
+            reasons.put(r.get("id").asText(), r.get("reason").asText());
+        }
+        assertEquals(3, kept.size());
+        assertEquals("duplicate_exact", reasons.get("dup"));
+        for (int i = 0; i < docs.size(); i++) {
+            String id = "d" + i;
+            if (ppl.get(i) > max) {
+                assertEquals("perplexity", reasons.get(id), id);
+            } else {
+                JsonNode k = kept.stream().filter(n -> n.get("id").asText().equals(id)).findFirst().orElseThrow();
+                assertEquals(ppl.get(i), k.get("ppl").asDouble(), 1e-5 * ppl.get(i) + 0.001);
+                assertTrue(k.get("tokens").asInt() > 0);
+            }
+        }
+
+        // Only --ppl-model: every record annotated, none dropped for perplexity.
+        Captured annotate = Captured.kun("seed", "-i", input.toString(), "--ppl-model", model.toString(), "--device", "cpu");
+        assertEquals(docs.size(), annotate.out().split("\n").length, annotate.stderr());
+        assertTrue(annotate.out().contains("\"ppl\":"));
+
+        // Resumed after crashes, the perplexity run writes the same bytes (batches restart at checkpoints).
+        Path whole = dir.resolve("ppl-whole.jsonl");
+        SeedConfig config = SeedConfig.defaults().withPerplexity(model.toString(), max);
+        System.setProperty("kun.fsync", "false");
+        try (ModelPerplexity scorer = ModelPerplexity.open(model, "cpu", "f32")) {
+            RunConfig base = RunConfig.simple(List.of(input.toString()), whole).withCheckpointEvery(4);
+            new StageRunner(base).run(new SeedStage(config, null, scorer));
+            for (int crashAfter : new int[] {2, 5}) {
+                Path out = dir.resolve("ppl-out" + crashAfter + ".jsonl");
+                RunConfig run = RunConfig.simple(List.of(input.toString()), out).withCheckpointEvery(4);
+                assertThrows(TestStages.SimulatedCrash.class,
+                        () -> new StageRunner(run).run(crashing(new SeedStage(config, null, scorer), crashAfter)));
+                new StageRunner(run).run(new SeedStage(config, null, scorer));
+                assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(out), "crash after " + crashAfter);
+            }
+        } finally {
+            System.clearProperty("kun.fsync");
         }
     }
 
