@@ -122,7 +122,12 @@ public final class StageRunner {
             for (Path p : new Path[] {output, config.rejects(), config.stats()}) {
                 if (p != null && p.toAbsolutePath().getParent() != null) Files.createDirectories(p.toAbsolutePath().getParent());
             }
+            refuseToOverwriteInput();
             if (config.force()) discardEarlierRun();
+            if (!resumable && output != null) {
+                // This run replaces the output and cannot resume: a checkpoint of an earlier run is stale.
+                Files.deleteIfExists(checkpointPath);
+            }
             Checkpoint checkpoint = resumable && Files.exists(checkpointPath) ? Checkpoint.read(checkpointPath) : null;
             if (checkpoint != null) {
                 checkFingerprint(checkpoint);
@@ -180,6 +185,17 @@ public final class StageRunner {
                     progress.finish();
                 }
                 return finish(reader.position());
+            }
+        }
+
+        private void refuseToOverwriteInput() throws IOException {
+            for (Path target : new Path[] {output, config.rejects(), config.stats()}) {
+                if (target == null || !Files.exists(target)) continue;
+                for (InputFile f : files) {
+                    if (f.path() != null && Files.exists(f.path()) && Files.isSameFile(f.path(), target)) {
+                        throw KunException.usage(target + " is also an input; write the output somewhere else");
+                    }
+                }
             }
         }
 

@@ -198,6 +198,28 @@ class ResumeTest {
     }
 
     @Test
+    void anInputIsNeverTheOutput() throws IOException {
+        Path in = inputs.resolve("a.jsonl");
+        byte[] before = Files.readAllBytes(in);
+        Captured c = kun(List.of("test-stage", "-i", in.toString(), "-o", in.toString(), "--force"));
+        assertEquals(2, c.code());
+        assertEquals("kun: " + in + " is also an input; write the output somewhere else\n", c.stderr());
+        assertArrayEquals(before, Files.readAllBytes(in));
+    }
+
+    @Test
+    void stdinInputIsNotResumableAndReplacesTheOutput() throws IOException {
+        Path out = dir.resolve("from-stdin.jsonl");
+        for (String text : new String[] {"one", "two"}) {
+            byte[] stdin = ("{\"text\":\"" + text + "\"}\n").getBytes(StandardCharsets.UTF_8);
+            Captured c = Captured.run(stdin, () -> TestStageCommand.kun("test-stage", "-o", out.toString()));
+            assertEquals(0, c.code(), c.stderr());
+            assertEquals("{\"text\":\"" + text + "\"}\n", Files.readString(out));
+            assertFalse(Files.exists(out.resolveSibling("from-stdin.jsonl.checkpoint")));
+        }
+    }
+
+    @Test
     void killMinusNineAtRandomMomentsThenRerunIsByteIdentical() throws Exception {
         Path expected = reference("out.jsonl.gz", "3");
         Path out = dir.resolve("killed").resolve("out.jsonl.gz");

@@ -30,7 +30,11 @@ public final class TestStageCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Stage s = stage.equals("dedup") ? TestStages.dedup(batch, crashAfter) : TestStages.identity();
+        Stage s = switch (stage) {
+            case "dedup" -> TestStages.dedup(batch, crashAfter);
+            case "passthrough" -> TestStages.passthrough(crashAfter);
+            default -> TestStages.identity();
+        };
         Stage run = sleepMillis == 0 && settings.isEmpty() ? s : new Stage() {
             @Override
             public String name() {

@@ -38,6 +38,33 @@ public final class TestStages {
         };
     }
 
+    /** Keeps every record as it is (no field required); crashes after {@code crashAfter} records. */
+    public static Stage passthrough(long crashAfter) {
+        return new Stage() {
+            long processed;
+
+            @Override
+            public String name() {
+                return "passthrough";
+            }
+
+            @Override
+            public String fingerprint() {
+                return "passthrough";
+            }
+
+            @Override
+            public List<Outcome> process(List<KunRecord> batch) {
+                List<Outcome> out = new ArrayList<>();
+                for (KunRecord r : batch) {
+                    if (++processed > crashAfter) throw new SimulatedCrash();
+                    out.add(Outcome.kept(r));
+                }
+                return out;
+            }
+        };
+    }
+
     /**
      * Drops a record when its text was seen before among kept records ("duplicate"), and every third
      * record it sees ("third"); adds {@code n}, the number of kept records before it, so output bytes
