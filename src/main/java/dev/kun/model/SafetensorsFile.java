@@ -32,8 +32,6 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Headers are small (kilobytes); a huge length means a corrupt or non-safetensors file. */
     private static final long MAX_HEADER = 100L << 20;
     private static final int STAGING = 4 << 20;
-    private static final ThreadLocal<ByteBuffer> STAGE =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(STAGING).order(ByteOrder.LITTLE_ENDIAN));
 
     /** Where one tensor's bytes are in the file. */
     private record Entry(TensorInfo info, long start, long end) {}
@@ -191,58 +189,100 @@ public final class SafetensorsFile implements AutoCloseable {
             out.position(view.position());
             return;
         }
-        ByteBuffer stage = STAGE.get();
+        Scratch k = SCRATCH.get();
         while (left > 0) {
             int n = (int) Math.min(left, STAGING / inWidth);
-            stage.clear().limit(n * inWidth);
-            readFully(channel, stage, pos, file);
-            stage.flip();
-            int start = out.position();
-            convertChunk(src, stage, n, target, out);
-            if (target == DataType.FLOAT16 && !src.equals("F16")) checkF16Range(e, src, stage, out, start, n);
+            k.stage.clear().limit(n * inWidth);
+            readFully(channel, k.stage, pos, file);
+            k.stage.flip();
+            int bad = convertChunk(src, k, n, target, out);
+            if (bad >= 0) {
+                float v = src.equals("F32") ? k.floats[bad] : HalfPrecision.bf16ToFloat(k.shorts[bad]);
+                throw new KunException(ExitCodes.BACKEND, "tensor " + e.info().name() + " in " + file + " holds " + v
+                        + ", beyond the float16 range (65504); use --dtype f32");
+            }
             pos += (long) n * inWidth;
             left -= n;
         }
     }
 
-    private static void convertChunk(String src, ByteBuffer in, int n, DataType target, ByteBuffer out) {
+    /** Per-thread staging buffer and arrays: bulk copies in and out, plain array loops in between. */
+    private static final class Scratch {
+        final ByteBuffer stage = ByteBuffer.allocateDirect(STAGING).order(ByteOrder.LITTLE_ENDIAN);
+        final short[] shorts = new short[STAGING / 2];
+        final short[] halves = new short[STAGING / 2];
+        final float[] floats = new float[STAGING / 2];
+        final int[] ints = new int[STAGING / 2];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** BF16 to F16 for all 65536 inputs: one table lookup per element, exactly {@link HalfPrecision#bf16ToF16}. */
+    private static final short[] BF16_TO_F16 = new short[1 << 16];
+    /** F16 to F32 for all 65536 inputs. */
+    private static final float[] F16_TO_F32 = new float[1 << 16];
+
+    static {
+        for (int i = 0; i < 1 << 16; i++) {
+            BF16_TO_F16[i] = HalfPrecision.bf16ToF16((short) i);
+            F16_TO_F32[i] = HalfPrecision.f16ToFloat((short) i);
+        }
+    }
+
+    /**
+     * Converts the {@code n} elements staged in {@code k} into {@code out}. Returns -1, or the index of
+     * a finite input that overflowed to infinity in F16 (nothing is written past it then).
+     */
+    private static int convertChunk(String src, Scratch k, int n, DataType target, ByteBuffer out) {
+        ByteBuffer in = k.stage;
+        int at = out.position();
         switch (src) {
             case "F32" -> {
                 if (target == DataType.FLOAT32) {
                     out.put(in);
-                } else {
-                    for (int i = 0; i < n; i++) out.putShort(HalfPrecision.floatToF16(in.getFloat(i * 4)));
+                    return -1;
                 }
+                in.asFloatBuffer().get(k.floats, 0, n);
+                for (int i = 0; i < n; i++) {
+                    short h = HalfPrecision.floatToF16(k.floats[i]);
+                    if ((h & 0x7fff) == 0x7c00 && Float.isFinite(k.floats[i])) return i;
+                    k.halves[i] = h;
+                }
+                out.asShortBuffer().put(k.halves, 0, n);
+                out.position(at + 2 * n);
             }
             case "F16" -> {
                 if (target == DataType.FLOAT16) {
                     out.put(in);
-                } else {
-                    for (int i = 0; i < n; i++) out.putFloat(HalfPrecision.f16ToFloat(in.getShort(i * 2)));
+                    return -1;
                 }
+                in.asShortBuffer().get(k.shorts, 0, n);
+                for (int i = 0; i < n; i++) k.floats[i] = F16_TO_F32[k.shorts[i] & 0xffff];
+                out.asFloatBuffer().put(k.floats, 0, n);
+                out.position(at + 4 * n);
             }
             case "BF16" -> {
+                in.asShortBuffer().get(k.shorts, 0, n);
                 if (target == DataType.FLOAT32) {
                     // BF16 is the high half of an F32: widening is a 16-bit shift.
-                    for (int i = 0; i < n; i++) out.putInt((in.getShort(i * 2) & 0xffff) << 16);
+                    for (int i = 0; i < n; i++) k.ints[i] = (k.shorts[i] & 0xffff) << 16;
+                    out.asIntBuffer().put(k.ints, 0, n);
+                    out.position(at + 4 * n);
                 } else {
-                    for (int i = 0; i < n; i++) out.putShort(HalfPrecision.bf16ToF16(in.getShort(i * 2)));
+                    for (int i = 0; i < n; i++) {
+                        short b = k.shorts[i];
+                        short h = BF16_TO_F16[b & 0xffff];
+                        // Infinity out of a finite (exponent not all ones) BF16 input is an overflow.
+                        if ((h & 0x7fff) == 0x7c00 && (b & 0x7f80) != 0x7f80) return i;
+                        k.halves[i] = h;
+                    }
+                    out.asShortBuffer().put(k.halves, 0, n);
+                    out.position(at + 2 * n);
                 }
             }
             default -> throw new IllegalStateException(src);
         }
-    }
-
-    /** A finite weight that became infinity in F16 would poison every activation: fail, naming it. */
-    private void checkF16Range(Entry e, String src, ByteBuffer in, ByteBuffer out, int start, int n) {
-        for (int i = 0; i < n; i++) {
-            if ((out.getShort(start + 2 * i) & 0x7c00) != 0x7c00) continue;
-            float v = src.equals("F32") ? in.getFloat(4 * i) : HalfPrecision.bf16ToFloat(in.getShort(2 * i));
-            if (Float.isFinite(v)) {
-                throw new KunException(ExitCodes.BACKEND, "tensor " + e.info().name() + " in " + file + " holds " + v
-                        + ", beyond the float16 range (65504); use --dtype f32");
-            }
-        }
+        return -1;
     }
 
     private Entry entry(String name) {
