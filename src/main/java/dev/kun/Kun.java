@@ -46,7 +46,14 @@ public final class Kun implements Callable<Integer> {
     /** Runs kun with {@code args} and returns the exit code instead of exiting (tests call this). */
     public static int run(String... args) {
         CommandLine cli = commandLine();
-        return cli.execute(args);
+        try {
+            return cli.execute(args);
+        } catch (OutOfMemoryError e) {
+            // Errors pass picocli's handlers; this one the user can act on.
+            System.err.println("kun: out of memory (" + e.getMessage() + "): give the JVM more heap"
+                    + " (KUN_JAVA_OPTS=-Xmx8g scripts/kun ...) or lower --max-line-bytes or the batch size");
+            return ExitCodes.INTERNAL;
+        }
     }
 
     /**

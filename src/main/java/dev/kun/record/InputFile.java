@@ -36,6 +36,8 @@ public record InputFile(String name, Path path, long size, long modifiedMillis) 
                     throw KunException.badInput(input + ": cannot list directory: " + e.getMessage());
                 }
                 for (Path p : inside) files.add(of(p.toString(), p));
+                // An empty directory stays in the list so reading reports it, like any unreadable input.
+                if (inside.isEmpty()) files.add(new InputFile(input, path, -1, 0));
             } else {
                 files.add(of(input, path));
             }

@@ -114,6 +114,11 @@ public final class RecordReader implements Closeable {
         InputFile file = files.get(fileIndex);
         itemsInFile = at.items();
         CountingInputStream raw;
+        if (file.path() != null && java.nio.file.Files.isDirectory(file.path())) {
+            source = new FailedSource(at.items() == 0 ? InputRecord.bad(file.name(), 0, "unreadable_file",
+                    "directory holds no *.jsonl, *.jsonl.gz, *.json, *.json.gz, *.txt or *.txt.gz files", null) : null);
+            return;
+        }
         try {
             raw = new CountingInputStream(file.isStdin() ? System.in : new FileInputStream(file.path().toFile()));
         } catch (IOException e) {

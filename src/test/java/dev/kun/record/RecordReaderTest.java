@@ -138,9 +138,12 @@ class RecordReaderTest {
     void emptyAndMissingFilesAreBadInput() throws IOException {
         Path empty = write("empty.jsonl", new byte[0]);
         Path blank = write("blank.jsonl", "\n  \n".getBytes(StandardCharsets.UTF_8));
+        Path emptyDir = Files.createDirectories(dir.resolve("nothing-here"));
         List<InputRecord> items = readAll(ReadOptions.defaults(), empty.toString(), blank.toString(),
-                dir.resolve("missing.jsonl").toString());
-        assertEquals(List.of("empty_file", "empty_file", "unreadable_file"), items.stream().map(InputRecord::reason).toList());
+                dir.resolve("missing.jsonl").toString(), emptyDir.toString());
+        assertEquals(List.of("empty_file", "empty_file", "unreadable_file", "unreadable_file"),
+                items.stream().map(InputRecord::reason).toList());
+        assertTrue(items.get(3).message().startsWith("directory holds no *.jsonl"), items.get(3).message());
         assertEquals(empty.toString(), items.get(0).source());
         assertTrue(items.get(2).message().startsWith("cannot read"), items.get(2).message());
     }
