@@ -23,6 +23,13 @@ public record LshBands(int bands, int rows) {
         if (!(threshold > 0 && threshold < 1)) {
             throw new IllegalArgumentException("threshold must be in (0, 1)");
         }
+        // A few million pow() calls: computed once per setting, not per stage.
+        return DERIVED.computeIfAbsent(threshold + "/" + numPerm, k -> derive(threshold, numPerm));
+    }
+
+    private static final java.util.Map<String, LshBands> DERIVED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static LshBands derive(double threshold, int numPerm) {
         double bestError = Double.MAX_VALUE;
         LshBands best = null;
         for (int b = 1; b <= numPerm; b++) {

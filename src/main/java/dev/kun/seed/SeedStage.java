@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Loads a corpus: cleans each document, drops it by rule (empty, length, tokens), removes exact and
@@ -42,11 +43,16 @@ public final class SeedStage implements Stage {
     public static final String COMPLETION = "completion";
     public static final String MESSAGES = "messages";
 
-    private static final int PPL_BATCH = 16;
+    /**
+     * Records per call: enough to spread cleaning, hashing and MinHash over every core, and to give
+     * the perplexity model full batches.
+     */
+    private static final int BATCH = 64;
 
     private final SeedConfig config;
     private final TextNormalizer normalizer;
     private final List<TextRule> rules = new ArrayList<>();
+    private final TextRule tokenRule;
     private final PerplexityScorer scorer;
     private final Hash128Set exact;
     private final NearDuplicateIndex near;
@@ -63,16 +69,20 @@ public final class SeedStage implements Stage {
             if (tokens == null) {
                 throw new IllegalArgumentException("maxTokens needs a token counter");
             }
-            rules.add(new TokenLimitRule(tokens, config.maxTokens()));
+            tokenRule = new TokenLimitRule(tokens, config.maxTokens());
+        } else {
+            tokenRule = null;
         }
         if (config.pplModel() != null && scorer == null) {
             throw new IllegalArgumentException("pplModel needs a perplexity scorer");
         }
         this.scorer = config.pplModel() != null ? scorer : null;
         this.exact = config.dedup() == SeedConfig.Dedup.NONE ? null : new Hash128Set();
+        LshBands lsh = config.lshBands();
+        // Permutations past bands x rows would never be read: 9 x 13 uses 117 of 128.
         this.near = config.dedup() == SeedConfig.Dedup.NEAR
                 ? new NearDuplicateIndex(
-                        new MinHash(config.ngram(), config.numPerm(), SeedConfig.MINHASH_SEED), config.lshBands())
+                        new MinHash(config.ngram(), lsh.bands() * lsh.rows(), SeedConfig.MINHASH_SEED), lsh)
                 : null;
     }
 
@@ -89,7 +99,7 @@ public final class SeedStage implements Stage {
 
     @Override
     public int batchSize() {
-        return scorer != null ? PPL_BATCH : 1;
+        return BATCH;
     }
 
     @Override
@@ -104,10 +114,20 @@ public final class SeedStage implements Stage {
     @Override
     public List<Outcome> process(List<KunRecord> batch) {
         Outcome[] outcomes = new Outcome[batch.size()];
+        // Cleaning, hashing and signatures depend on the record alone: computed in parallel; every
+        // decision that depends on earlier records is taken below, in input order.
+        Candidate[] prepared = new Candidate[batch.size()];
+        IntStream.range(0, prepared.length).parallel().forEach(i -> prepared[i] = prepare(batch.get(i)));
         List<Candidate> pending = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             KunRecord record = batch.get(i);
-            Candidate c = clean(record);
+            Candidate c = prepared[i];
+            if (c.outcome == null && tokenRule != null) {
+                String reason = tokenRule.check(c.document);
+                if (reason != null) {
+                    c = Candidate.decided(Outcome.dropped(record, reason));
+                }
+            }
             if (c.outcome != null) {
                 outcomes[i] = c.outcome;
                 continue;
@@ -152,7 +172,22 @@ public final class SeedStage implements Stage {
         return List.of(outcomes);
     }
 
-    /** The cleaned document and what else the record needs; {@code outcome} set when it is already decided. */
+    /** {@link #clean} plus the hashes deduplication will need, computed ahead (in parallel). */
+    private Candidate prepare(KunRecord record) {
+        Candidate c = clean(record);
+        if (c.outcome == null && exact != null) {
+            c.hash();
+            if (near != null) {
+                c.bandKeys(near);
+            }
+        }
+        return c;
+    }
+
+    /**
+     * The cleaned document and what else the record needs; {@code outcome} set when it is already
+     * decided. Thread-safe: the token rule, whose tokenizer may not be, runs later in order.
+     */
     private Candidate clean(KunRecord record) {
         String field = config.textField();
         String raw = record.string(field);

@@ -174,6 +174,17 @@ class SeedStageTest {
     }
 
     @Test
+    void oneBatchDecidesAsOneRecordAtATime() {
+        // Records are prepared in parallel within a batch; duplicates inside the batch must still lose
+        // to the earlier record, exactly as when the records come one by one.
+        List<KunRecord> input = variants(60);
+        SeedConfig config = SeedConfig.defaults().withTokens("fake", 400);
+        TokenCounter chars = text -> text.codePointCount(0, text.length());
+        List<Outcome> single = runEach(new SeedStage(config, chars, null), input);
+        assertEquals(single, new SeedStage(config, chars, null).process(input));
+    }
+
+    @Test
     void runsAreDeterministic() {
         List<KunRecord> input = variants(40);
         assertEquals(runEach(stage(SeedConfig.defaults()), input), runEach(stage(SeedConfig.defaults()), input));
@@ -192,7 +203,7 @@ class SeedStageTest {
         };
         SeedConfig config = SeedConfig.defaults().withPerplexity("fake-model", 10.0);
         SeedStage stage = new SeedStage(config, null, byLength);
-        assertEquals(16, stage.batchSize());
+        assertEquals(64, stage.batchSize());
         List<Outcome> out = stage.process(List.of(doc("a", "一二三"), doc("b", "一二三四五六七八"), doc("c", "坏"),
                 doc("d", "一二三"), doc("e", "")));
         assertEquals("{\"id\":\"a\",\"text\":\"一二三\",\"tokens\":3,\"ppl\":4.5}", out.get(0).record().toString());
