@@ -84,6 +84,11 @@ class FilterCommandTest {
         assertEquals(5, s.get("dropped").asLong());
         assertEquals(1, s.get("dropped_output_repetition").asLong());
         assertEquals(1, s.get("dropped_instruction_keyword").asLong());
+
+        // The filter's own checkpoint interval reached the runner (it is part of the resume fingerprint).
+        JsonNode checkpoint = JSON.readTree(dir.resolve("out.jsonl.checkpoint").toFile());
+        assertEquals(FilterCommand.CHECKPOINT_EVERY, checkpoint.get("fingerprint").get("checkpoint_every").asInt());
+        assertTrue(Captured.kun("filter", "--help").out().contains("(default: 100000)"));
     }
 
     @Test
