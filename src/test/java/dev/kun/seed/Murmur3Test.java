@@ -16,6 +16,11 @@ class Murmur3Test {
         assertEquals("e34bbc7bbc071b6c7a433ca9c49a9347",
                 Murmur3.hash128("The quick brown fox jumps over the lazy dog".getBytes(StandardCharsets.UTF_8)).hex());
         assertEquals("00000000000000000000000000000000", Murmur3.hash128(new byte[0]).hex());
+        // mmh3's documented example: hash64("foo", signed=False) = (16316970633193145697, 9128664383759220103),
+        // and hash128("foo") = 168394135621993849475852668931176482145 = h2 << 64 | h1.
+        Murmur3.Hash128 foo = Murmur3.hash128("foo".getBytes(StandardCharsets.UTF_8));
+        assertEquals("16316970633193145697", Long.toUnsignedString(foo.h1()));
+        assertEquals("9128664383759220103", Long.toUnsignedString(foo.h2()));
         assertEquals("0197e8856a639e95706d6c00f5ab4e36",
                 Murmur3.hash128("教育具有促进个体发展和社会发展的功能。".getBytes(StandardCharsets.UTF_8)).hex());
     }
