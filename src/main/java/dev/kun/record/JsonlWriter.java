@@ -7,6 +7,7 @@ import java.io.Closeable;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -84,6 +85,10 @@ public final class JsonlWriter implements Closeable {
         }
         counting.flush();
         if (channel != null && fsync()) channel.force(false);
+        // PrintStream swallows a broken pipe (kun ... | head): stop instead of working for nobody.
+        if (channel == null && counting.sink() instanceof PrintStream ps && ps.checkError()) {
+            throw new IOException("stdout was closed");
+        }
         return counting.count;
     }
 
@@ -158,6 +163,10 @@ public final class JsonlWriter implements Closeable {
         Counting(OutputStream out, long count) {
             super(out);
             this.count = count;
+        }
+
+        OutputStream sink() {
+            return out;
         }
 
         @Override
