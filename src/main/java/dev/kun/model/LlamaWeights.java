@@ -109,6 +109,9 @@ public final class LlamaWeights implements AutoCloseable {
         }
     }
 
+    /** Size above which a single tensor is read in row blocks (a ByteBuffer holds at most 2 GB); lowered by tests. */
+    static long blockBytes = Integer.MAX_VALUE;
+
     /** Reads tensors, checking their shapes, and fuses several into one by stacking their rows. */
     private static final class Loader {
         private final LlamaConfig config;
@@ -154,22 +157,22 @@ public final class LlamaWeights implements AutoCloseable {
                         + " hold " + elements + " values, config.json implies " + shape);
             }
             long bytes = elements * dtype.getNumOfBytes();
-            if (bytes > Integer.MAX_VALUE && names.length == 1) {
+            if (bytes > blockBytes && names.length == 1) {
                 return loadInBlocks(device, shape, names[0]);
             }
             ByteBuffer host = names.length == 1 ? source.read(names[0], dtype) : fuse(names, elements);
-            NDArray array = manager.create(host, shape, dtype);
-            // On the CPU, DJL wraps a direct buffer without copying: the array then owns host's memory.
-            boolean sharesHost = array.getDevice().equals(Device.cpu());
-            if (!array.getDevice().equals(device)) {
-                NDArray moved = array.toDevice(device, true);
-                moved.attach(manager);
-                array.close();
-                array = moved;
-                sharesHost = false;
+            try (NDManager cpu = manager.newSubManager(Device.cpu())) {
+                // DJL wraps a direct buffer on the CPU without copying; take a copy PyTorch owns, so that
+                // host can be freed now: weights left in direct buffers would count against the JVM's
+                // direct-memory limit (-Xmx by default) and outlive their arrays until a GC.
+                NDArray wrapped = cpu.create(host, shape, dtype);
+                // (toDevice to the same device may alias; duplicate is a real clone)
+                NDArray array = device.equals(wrapped.getDevice()) ? wrapped.duplicate() : wrapped.toDevice(device, true);
+                array.attach(manager);
+                wrapped.close();
+                DirectMemory.free(host);
+                return array;
             }
-            if (!sharesHost) DirectMemory.free(host);
-            return array;
         }
 
         /**
@@ -179,14 +182,15 @@ public final class LlamaWeights implements AutoCloseable {
         private NDArray loadInBlocks(Device device, Shape shape, String name) {
             long rows = shape.get(0);
             long rowBytes = shape.get(1) * dtype.getNumOfBytes();
-            int blockRows = (int) Math.max(1, (Integer.MAX_VALUE / 2) / rowBytes);
+            int blockRows = (int) Math.max(1, (blockBytes / 2) / rowBytes);
             ai.djl.ndarray.NDList blocks = new ai.djl.ndarray.NDList();
             try (NDManager scope = manager.newSubManager()) {
                 for (long first = 0; first < rows; first += blockRows) {
                     int n = (int) Math.min(blockRows, rows - first);
                     ByteBuffer host = ByteBuffer.allocateDirect(Math.toIntExact(n * rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
                     source.readRows(name, dtype, first, n, host);
-                    NDArray block = scope.create(host.rewind(), new Shape(n, shape.get(1)), dtype).toDevice(device, true);
+                    NDArray wrapped = scope.create(host.rewind(), new Shape(n, shape.get(1)), dtype);
+                    NDArray block = device.equals(wrapped.getDevice()) ? wrapped.duplicate() : wrapped.toDevice(device, true);
                     block.attach(scope);
                     blocks.add(block);
                     DirectMemory.free(host);

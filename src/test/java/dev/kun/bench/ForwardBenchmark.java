@@ -29,7 +29,7 @@ import java.util.Set;
  * Not run by surefire. Args: threads [hidden layers heads intermediate vocab].
  */
 public final class ForwardBenchmark {
-    static int[] BATCHES = java.util.Arrays.stream(System.getProperty("batches", "1,32").split(",")).mapToInt(Integer::parseInt).toArray();
+    static int[] BATCHES = java.util.Arrays.stream(System.getProperty("batches", "1,32").split(",")).filter(x -> !x.isBlank()).mapToInt(Integer::parseInt).toArray();
     public static void main(String[] args) {
         int threads = args.length > 0 ? Integer.parseInt(args[0]) : 2;
         int h = args.length > 1 ? Integer.parseInt(args[1]) : 768;
@@ -58,6 +58,33 @@ public final class ForwardBenchmark {
                 double sec = (System.nanoTime() - s) / 1e9;
                 System.err.printf("prefill 4x128: %.0f tokens/s%n", 512 / sec);
             }
+            String profile = System.getProperty("profile");
+            if (profile != null) {
+                // PyTorch's profiler over a few decode steps: which ops take the time.
+                for (int i = 0; i < 5; i++) step(model, cache, root, new TokenBatch(new int[][] {{rnd.nextInt(vocab)}}, 0, new int[] {100 + i}, false));
+                JniUtils.startProfile(false, true, false);
+                for (int i = 0; i < 10; i++) step(model, cache, root, new TokenBatch(new int[][] {{rnd.nextInt(vocab)}}, 0, new int[] {110 + i}, false));
+                JniUtils.stopProfile(profile);
+                return;
+            }
+            if (Boolean.getBoolean("bare")) {
+                // Forward step against the bare matrix products over the same weights, interleaved, so
+                // the ratio (the cost of everything but the weight reads) survives a noisy machine.
+                for (int rep = 0; rep < 4; rep++) {
+                    int steps = Integer.getInteger("steps", 20);
+                    int start = 200 + rep * steps;
+                    long s = System.nanoTime();
+                    for (int i = 0; i < steps; i++) {
+                        step(model, cache, root, new TokenBatch(new int[][] {{rnd.nextInt(vocab)}}, 0, new int[] {start + i}, false));
+                    }
+                    double forward = (System.nanoTime() - s) / 1e9 / steps;
+                    s = System.nanoTime();
+                    for (int i = 0; i < steps; i++) bare(w, root, h, inter);
+                    double bare = (System.nanoTime() - s) / 1e9 / steps;
+                    System.err.printf("B=1 forward %.2f ms/token (%.1f tok/s), bare matvecs %.2f ms (%.1f tok/s, %.1f GB/s): overhead %.0f%%%n",
+                            forward * 1e3, 1 / forward, bare * 1e3, 1 / bare, w.bytes() / bare / 1e9, 100 * (forward - bare) / bare);
+                }
+            }
             for (int batch : BATCHES) {
                 for (int rep = 0; rep < 3; rep++) {
                     int steps = Integer.getInteger("steps", batch == 1 ? 40 : 8);
@@ -76,6 +103,21 @@ public final class ForwardBenchmark {
                 }
             }
         }
+    }
+
+    private static void bare(LlamaWeights w, NDManager root, int h, int inter) {
+        try (NDManager step = root.newSubManager()) {
+            NDArray x = step.randomNormal(new ai.djl.ndarray.types.Shape(1, 1, h));
+            NDArray xi = step.randomNormal(new ai.djl.ndarray.types.Shape(1, 1, inter));
+            for (LlamaWeights.Layer l : w.layers()) {
+                lin(x, l.qkv()); lin(x, l.output()); lin(x, l.gateUp()); lin(xi, l.down());
+            }
+            lin(x, w.head()).toFloatArray();
+        }
+    }
+
+    private static NDArray lin(NDArray x, NDArray weight) {
+        return x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow();
     }
 
     private static void step(Llama model, KvCache cache, NDManager root, TokenBatch batch) {

@@ -139,6 +139,38 @@ class LlamaTest {
     }
 
     @Test
+    void loadingReadsEachTensorOnceAndTiesTheHead() {
+        for (boolean tied : new boolean[] {true, false}) {
+            TinyCheckpoint c = TinyCheckpoint.builder().seed(5).tied(tied).build();
+            Path dir = c.write(tmp.resolve("tie" + tied));
+            LlamaConfig config = LlamaConfig.read(dir);
+            MemoryWeights source = new MemoryWeights(c);
+            try (LlamaWeights w = LlamaWeights.load(config, source, DataType.FLOAT32, LayerPlacement.single(config.layers(), Device.cpu()), root)) {
+                assertEquals(source.names(), source.reads.keySet());
+                assertTrue(source.reads.values().stream().allMatch(n -> n == 1), source.reads.toString());
+                assertEquals(tied, w.head() == w.embedding());
+                long params = config.parameterCount();
+                assertEquals(params * 4, w.bytes());
+            }
+        }
+    }
+
+    @Test
+    void tensorsBeyondOneBufferLoadInRowBlocks() {
+        TinyCheckpoint c = TinyCheckpoint.builder().seed(6).build();
+        long saved = LlamaWeights.blockBytes;
+        LlamaWeights.blockBytes = 10_000; // every single tensor above 10 kB (embedding, head, o/down projections) now loads in 19-row blocks
+        try (Loaded m = Loaded.of(c, 1, "blocks")) {
+            int[] t = tokens(5, 7);
+            double[][] ref = new ReferenceLlama(c).logits(t);
+            float[] got = m.run(new TokenBatch(new int[][] {t}, 0, new int[] {0}, true));
+            for (int i = 0; i < t.length; i++) assertClose(ref[i], got, i * c.vocab(), "position " + i);
+        } finally {
+            LlamaWeights.blockBytes = saved;
+        }
+    }
+
+    @Test
     void stepsLeaveNoArraysBehind() {
         TinyCheckpoint c = TinyCheckpoint.builder().seed(4).gqa(4, 2).build();
         try (Loaded m = Loaded.of(c, 2, "leak")) {
