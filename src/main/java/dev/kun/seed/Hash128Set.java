@@ -9,6 +9,8 @@ final class Hash128Set {
     private final long[][] tables = new long[1 << SEGMENT_BITS][];
     private final int[] sizes = new int[1 << SEGMENT_BITS];
     private long size;
+    // (0, 0) marks an empty slot, so that hash itself is held here.
+    private boolean hasZero;
 
     Hash128Set() {
         for (int s = 0; s < tables.length; s++) {
@@ -22,7 +24,7 @@ final class Hash128Set {
 
     boolean contains(long h1, long h2) {
         if (h1 == 0 && h2 == 0) {
-            h2 = 1;
+            return hasZero;
         }
         long[] table = tables[segment(h1)];
         int mask = table.length / 2 - 1;
@@ -40,9 +42,11 @@ final class Hash128Set {
 
     /** Adds the hash; returns false when it was already present. */
     boolean add(long h1, long h2) {
-        // (0, 0) marks an empty slot; folding it onto (0, 1) costs one 2^-128 collision.
         if (h1 == 0 && h2 == 0) {
-            h2 = 1;
+            boolean added = !hasZero;
+            hasZero = true;
+            size += added ? 1 : 0;
+            return added;
         }
         int s = segment(h1);
         long[] table = tables[s];

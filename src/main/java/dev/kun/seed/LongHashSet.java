@@ -11,6 +11,8 @@ final class LongHashSet {
     private final long[][] tables = new long[1 << SEGMENT_BITS][];
     private final int[] sizes = new int[1 << SEGMENT_BITS];
     private long size;
+    // 0 marks an empty slot, so the key 0 itself is held here.
+    private boolean hasZero;
 
     LongHashSet() {
         for (int s = 0; s < tables.length; s++) {
@@ -23,7 +25,9 @@ final class LongHashSet {
     }
 
     boolean contains(long key) {
-        key = remapEmpty(key);
+        if (key == EMPTY) {
+            return hasZero;
+        }
         long[] table = tables[segment(key)];
         int mask = table.length - 1;
         for (int i = slot(key, mask); ; i = (i + 1) & mask) {
@@ -39,7 +43,12 @@ final class LongHashSet {
 
     /** Adds {@code key}; returns false when it was already present. */
     boolean add(long key) {
-        key = remapEmpty(key);
+        if (key == EMPTY) {
+            boolean added = !hasZero;
+            hasZero = true;
+            size += added ? 1 : 0;
+            return added;
+        }
         int s = segment(key);
         long[] table = tables[s];
         int mask = table.length - 1;
@@ -73,11 +82,6 @@ final class LongHashSet {
             }
         }
         return bigger;
-    }
-
-    // A key of 0 would read as an empty slot; folding it onto 1 costs one 2^-64 collision.
-    private static long remapEmpty(long key) {
-        return key == EMPTY ? 1 : key;
     }
 
     private static int segment(long key) {

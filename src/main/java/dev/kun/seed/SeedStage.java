@@ -163,11 +163,13 @@ public final class SeedStage implements Stage {
             }
             Perplexity p = scores == null ? null : scores.get(j);
             if (p != null && !(p.ppl() <= config.maxPpl())) {
-                outcomes[c.index] = Outcome.dropped(c.record, PERPLEXITY);
+                outcomes[c.index] = Outcome.dropped(c.record, PERPLEXITY).withTokens(p.tokens(), 0);
                 continue;
             }
             register(c);
-            outcomes[c.index] = Outcome.kept(config.invert() ? pair(c) : document(c, p));
+            Outcome kept = Outcome.kept(config.invert() ? pair(c) : document(c, p));
+            // Stats count the tokens the perplexity model read.
+            outcomes[c.index] = p == null ? kept : kept.withTokens(p.tokens(), 0);
         }
         return List.of(outcomes);
     }

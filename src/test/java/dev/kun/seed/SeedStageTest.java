@@ -212,6 +212,8 @@ class SeedStageTest {
         assertEquals("duplicate_exact", out.get(3).dropReason(), "duplicate before perplexity, whatever the batch");
         assertEquals("empty", out.get(4).dropReason());
         assertEquals(1, calls.get(), "one scorer call per batch");
+        assertEquals(3, out.get(0).tokensIn(), "stats count the tokens scored");
+        assertEquals(8, out.get(1).tokensIn());
         assertFalse(out.get(1).record().has("ppl"), "a rejected record is the input record");
     }
 
