@@ -3,6 +3,7 @@ package dev.kun.cli;
 import dev.kun.generate.GenerateStage;
 import dev.kun.generate.SamplingParams;
 import dev.kun.generate.TextGenerator;
+import dev.kun.model.DjlGenerator;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.record.SplitMode;
 import java.io.IOException;
@@ -79,11 +80,17 @@ public final class GenerateCommand implements Callable<Integer> {
 
     /** The longest prompt {@code generator} accepts: its context minus one token to generate. */
     private static int maxPromptTokens(TextGenerator generator) {
-        return Integer.MAX_VALUE;
+        return generator instanceof DjlGenerator djl ? djl.maxContext() - 1 : Integer.MAX_VALUE;
     }
 
-    private static TextGenerator openEngine(BackendOptions backend) {
-        throw new KunException(ExitCodes.BACKEND, "kun generate: the in-process engine has not landed yet");
+    /** The in-process engine as the backend options say. */
+    static TextGenerator openEngine(BackendOptions backend) {
+        DjlGenerator.Options options = DjlGenerator.Options.defaults()
+                .withDevice(backend.device(), backend.devices())
+                .withDtype(backend.dtype())
+                .withMaxBatch(backend.batchSize())
+                .withMaxContext(backend.maxContext());
+        return DjlGenerator.open(backend.model(), options);
     }
 
     /**

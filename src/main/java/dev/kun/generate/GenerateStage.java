@@ -35,7 +35,8 @@ public final class GenerateStage implements Stage {
      * @param batchSize records handed over at once; several times the engine's slots keeps them full
      * @param maxPromptTokens longest prompt the backend accepts (its context minus one generated token);
      *     a longer prompt is bad input of its own record ("prompt_too_long") instead of failing the batch
-     * @param backendFingerprint what about the backend changes output (model, dtype, device), for resume
+     * @param backendFingerprint what about the backend changes output (model, dtype, device, context), for
+     *     resume; it covers maxPromptTokens, which follows from the model and the context
      */
     public GenerateStage(TextGenerator generator, SamplingParams sampling, long runSeed, String promptField,
             int batchSize, int maxPromptTokens, String backendFingerprint) {
@@ -65,7 +66,6 @@ public final class GenerateStage implements Stage {
         fp.put("max_tokens", sampling.maxTokens());
         fp.set("stop", Json.MAPPER.valueToTree(sampling.stopStrings()));
         fp.set("stop_token_ids", Json.MAPPER.valueToTree(sampling.stopTokenIds()));
-        fp.put("max_prompt_tokens", maxPromptTokens);
         fp.put("backend", backendFingerprint);
         return fp.toString();
     }
