@@ -23,7 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The runner over the real public data in ../shared/data (skipped when that folder is absent). */
 class SharedDataTest {
-    static final Path DATA = Paths.get("").toAbsolutePath().resolve("../shared/data").normalize();
+    /** ../shared/data beside the project, or -Dkun.shared.data=DIR (a git worktree elsewhere). */
+    static final Path DATA = Paths.get(System.getProperty("kun.shared.data",
+            Paths.get("").toAbsolutePath().resolve("../shared/data").normalize().toString()));
     @TempDir Path dir;
 
     @Test
