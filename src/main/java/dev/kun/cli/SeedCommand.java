@@ -8,6 +8,7 @@ import dev.kun.record.KunRecord;
 import dev.kun.seed.ModelPerplexity;
 import dev.kun.seed.SeedConfig;
 import dev.kun.seed.SeedStage;
+import dev.kun.seed.TokenCounter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -141,7 +142,7 @@ public final class SeedCommand implements Callable<Integer> {
         }
     }
 
-    private static dev.kun.seed.TokenCounter tokenCounter(HfTokenizer tok, ModelPerplexity ppl) {
+    private static TokenCounter tokenCounter(HfTokenizer tok, ModelPerplexity ppl) {
         if (tok != null) {
             return tok::countTokens;
         }
