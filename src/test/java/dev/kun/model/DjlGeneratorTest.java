@@ -132,6 +132,19 @@ class DjlGeneratorTest {
     }
 
     @Test
+    void f16RunsTheSameModelWithinHalfPrecision() {
+        // CUDA's default dtype is F16; here it runs on the CPU's (slow but complete) F16 kernels.
+        List<String> texts = List.of("hello there", "你好，世界");
+        try (DjlGenerator f16 = DjlGenerator.open(gqaBf16, DjlGenerator.Options.defaults().withDtype("f16").withMaxBatch(2))) {
+            List<float[]> half = f16.textLogprobs(texts, true);
+            List<float[]> full = batched.textLogprobs(texts, true);
+            for (int i = 0; i < texts.size(); i++) assertArrayEquals(full.get(i), half.get(i), 0.05f);
+            Generation g = f16.generate(List.of(greedy(PROMPTS.get(0), 4))).get(0);
+            assertTrue(g.generatedTokens() >= 1);
+        }
+    }
+
+    @Test
     void stopTokenIdsAndStopStringsEndWithStop() {
         Generation free = single.generate(List.of(greedy(PROMPTS.get(3), 20))).get(0);
         assertTrue(free.generatedTokens() >= 6, "need a longer free run for this test: " + free.generatedTokens());
