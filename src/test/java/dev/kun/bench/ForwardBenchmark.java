@@ -26,7 +26,8 @@ import java.util.Set;
 /**
  * Times Llama.forward on a random model (default: the issue's shape, hidden 768, 12 layers, 12 heads,
  * intermediate 2048, vocab 32000, F32): prefill tokens/s, decode tokens/s at batch 1 and 32.
- * Not run by surefire. Args: threads [hidden layers heads intermediate vocab].
+ * Not run by surefire; run through scripts/bench-forward.sh. Args: threads [hidden layers heads intermediate
+ * vocab]; system properties batches (1,32), steps, bare (forward against bare matvecs), profile (trace file).
  */
 public final class ForwardBenchmark {
     static int[] BATCHES = java.util.Arrays.stream(System.getProperty("batches", "1,32").split(",")).filter(x -> !x.isBlank()).mapToInt(Integer::parseInt).toArray();

@@ -9,7 +9,8 @@ import ai.djl.pytorch.jni.JniUtils;
 /**
  * Compares formulations of the decode matrix-vector products on the benchmark shape (hidden 768,
  * 12 layers, intermediate 2048, vocab 32000), to choose the layout Llama uses. Not run by surefire.
- * Run: java -cp target/classes:target/test-classes:$(cat cp.txt) dev.kun.bench.MatvecBenchmark [threads]
+ * Run: java -cp target/classes:target/test-classes:$(cat target/bench-classpath.txt) dev.kun.bench.MatvecBenchmark [threads]
+ * (-Dshort=true: linear against a 1x1 convolution only; -Dreps=N)
  */
 public final class MatvecBenchmark {
     public static void main(String[] args) {
@@ -45,7 +46,7 @@ public final class MatvecBenchmark {
             for (int batch : new int[] {1}) {
                 NDArray xh = m.randomNormal(new Shape(batch, h));
                 NDArray xi = m.randomNormal(new Shape(batch, inter));
-                for (int rep = 0; rep < 3; rep++) {
+                for (int rep = 0; rep < Integer.getInteger("reps", 3); rep++) {
                     run("linear W(out,in)", batch, bytes, () -> {
                         try (NDManager s = m.newSubManager()) {
                             for (int l = 0; l < layers; l++) {
@@ -54,6 +55,22 @@ public final class MatvecBenchmark {
                             lin(xh, head, s);
                         }
                     });
+                    if (Boolean.getBoolean("short")) {
+                        run("conv1x1 W(out,in,1)", batch, bytes, () -> {
+                            try (NDManager s = m.newSubManager()) {
+                                NDArray xc = xh.expandDims(2); NDArray xic = xi.expandDims(2);
+                                xc.attach(s); xic.attach(s);
+                                for (int l = 0; l < layers; l++) {
+                                    for (int i = 0; i < 4; i++) {
+                                        NDArray y = ai.djl.pytorch.jni.JniUtils.convolution((ai.djl.pytorch.engine.PtNDArray) (i == 3 ? xic : xc),
+                                                (ai.djl.pytorch.engine.PtNDArray) wc[l][i], null, new Shape(1), new Shape(0), new Shape(1), 1);
+                                        y.attach(s);
+                                    }
+                                }
+                            }
+                        });
+                        continue;
+                    }
                     run("matMul Wt(in,out)", batch, bytes, () -> {
                         try (NDManager s = m.newSubManager()) {
                             for (int l = 0; l < layers; l++) {
