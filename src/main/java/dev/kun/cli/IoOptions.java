@@ -14,7 +14,8 @@ public final class IoOptions {
             names = {"-i", "--input"},
             paramLabel = "PATH",
             description = "Input file, directory (every *.jsonl, *.jsonl.gz, *.json, *.txt, *.txt.gz inside, sorted)"
-                    + " or - for stdin; repeatable. .gz is read transparently. (default: -)")
+                    + " or - for stdin (a run reading stdin cannot resume); repeatable. Gzip is read transparently."
+                    + " (default: -)")
     public List<String> inputs = new ArrayList<>();
 
     @Option(

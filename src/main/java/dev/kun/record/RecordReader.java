@@ -127,6 +127,18 @@ public final class RecordReader implements Closeable {
                     : null);
             return;
         }
+        try {
+            source = open(file, raw, at);
+        } catch (IOException e) {
+            // A corrupt gzip header, or a read error at the very start: one bad item, like a missing file.
+            raw.close();
+            source = new FailedSource(at.items() == 0
+                    ? InputRecord.bad(file.name(), 1, "unreadable_file", "read failed: " + describe(e), null)
+                    : null);
+        }
+    }
+
+    private Source open(InputFile file, CountingInputStream raw, Position at) throws IOException {
         BufferedInputStream buffered = new BufferedInputStream(raw, 1 << 16);
         buffered.mark(2);
         boolean gzip = buffered.read() == 0x1f && buffered.read() == 0x8b;
@@ -135,14 +147,14 @@ public final class RecordReader implements Closeable {
         boolean text = options.format() == InputFormat.TEXT
                 || (options.format() == InputFormat.AUTO && file.looksLikeText());
         if (!text && at.offset() == 0 && startsWithArray(data)) {
-            source = new ArraySource(file.name(), raw, data);
-            for (long i = 0; i < at.items(); i++) source.next();
-            return;
+            Source array = new ArraySource(file.name(), raw, data);
+            for (long i = 0; i < at.items(); i++) array.next();
+            return array;
         }
         // Line-based sources resume by offset: no re-parsing of what was already consumed.
         data.skipNBytes(at.offset());
         LineReader lines = new LineReader(data, options.maxLineBytes(), at.offset(), at.line());
-        source = text ? new TextSource(file.name(), raw, lines) : new JsonlSource(file.name(), raw, lines);
+        return text ? new TextSource(file.name(), raw, lines) : new JsonlSource(file.name(), raw, lines);
     }
 
     private static boolean startsWithArray(InputStream data) throws IOException {

@@ -32,6 +32,14 @@ class KunCliTest {
     }
 
     @Test
+    void bareKunShowsUsageOnStderrAndIsAUsageError() {
+        Captured c = Captured.kun();
+        assertEquals(ExitCodes.USAGE, c.code());
+        assertEquals("", c.out());
+        assertTrue(c.stderr().startsWith("Usage: kun "), c.stderr());
+    }
+
+    @Test
     void versionPrintsAVersion() {
         Captured c = Captured.kun("--version");
         assertEquals(0, c.code());

@@ -171,6 +171,22 @@ class ResumeTest {
     }
 
     @Test
+    void crashBetweenMarkingCompleteAndRenamingIsFinishedByTheRerun() throws IOException {
+        Path out = reference("out.jsonl.gz", "1");
+        byte[] output = Files.readAllBytes(out);
+        byte[] rejects = Files.readAllBytes(out.resolveSibling("rejects.jsonl.gz"));
+        // The state a kill leaves between the complete checkpoint and the two renames.
+        Files.move(out, out.resolveSibling("out.jsonl.gz.part"));
+        Files.move(out.resolveSibling("rejects.jsonl.gz"), out.resolveSibling("rejects.jsonl.gz.part"));
+        Captured c = kun(args(out, "--batch", "1", "--crash-after", "0"));
+        assertEquals(0, c.code(), c.stderr());
+        assertTrue(c.stderr().contains("is already complete"), c.stderr());
+        assertArrayEquals(output, Files.readAllBytes(out));
+        assertArrayEquals(rejects, Files.readAllBytes(out.resolveSibling("rejects.jsonl.gz")));
+        assertFalse(Files.exists(out.resolveSibling("out.jsonl.gz.part")));
+    }
+
+    @Test
     void checkpointFromDifferentArgumentsIsRefused() throws IOException {
         Path out = dir.resolve("fp").resolve("out.jsonl");
         Files.createDirectories(out.getParent());

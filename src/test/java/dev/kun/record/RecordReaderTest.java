@@ -162,6 +162,16 @@ class RecordReaderTest {
     }
 
     @Test
+    void corruptGzipHeaderIsUnreadable() throws IOException {
+        Path p = write("bad.jsonl.gz", new byte[] {0x1f, (byte) 0x8b, 9, 9, 9});
+        Path good = write("good.jsonl", "{\"text\":\"after\"}\n".getBytes(StandardCharsets.UTF_8));
+        List<InputRecord> items = readAll(ReadOptions.defaults(), p.toString(), good.toString());
+        assertEquals("unreadable_file", items.get(0).reason());
+        assertTrue(items.get(0).message().startsWith("read failed: "), items.get(0).message());
+        assertEquals("after", items.get(1).record().string("text"));
+    }
+
+    @Test
     void aReaderOpenedAtAPositionContinuesWithTheSameItems() throws IOException {
         write("p/1.jsonl", "{\"k\":\"1\"}\n\n{\"k\":\"2\"}\nnope\n{\"k\":\"3\"}\n".getBytes(StandardCharsets.UTF_8));
         write("p/2.jsonl.gz", gzip("{\"k\":\"4\"}\n{\"k\":\"5\"}\n".getBytes(StandardCharsets.UTF_8)));
