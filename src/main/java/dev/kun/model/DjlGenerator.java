@@ -22,7 +22,12 @@ import org.slf4j.LoggerFactory;
  * continuous batching and a KV cache, and scoring texts by teacher forcing. Generation stops at the
  * request's stop ids and strings and at the checkpoint's end tokens (its eos ids, plus
  * {@code <|im_end|>} and {@code <|endoftext|>} when the tokenizer has them, as Yi chat models end
- * turns with either). Thread-safe: calls are serialised.
+ * turns with either). A result's {@code tokenIds} and {@code tokenLogprobs} include the stop token
+ * that ended it, its {@code text} does not (nor a stop string, nor anything after it); special tokens
+ * are left out of the text. Thread-safe: calls are serialised.
+ *
+ * <p>Memory: the weights once (in the chosen dtype) plus a KV cache of 2 x layers x maxBatch x kvHeads
+ * x capacity x headDim values, where capacity grows by doubling up to maxContext as sequences lengthen.
  *
  * <p>A prompt must leave room for one generated token ({@code tokens < maxContext}); otherwise the
  * whole call fails with a bad-input error naming the request, before any work, so callers that

@@ -67,6 +67,7 @@ public final class Llama implements AutoCloseable {
         int keys = 0;
         for (int r = 0; r < b; r++) keys = Math.max(keys, batch.start()[r] + batch.tokens()[r].length);
         Inputs in = Inputs.of(batch, keys, weights.layers().get(0).device(), weights.dtype(), rope, step);
+        NDIndex rows = new NDIndex("{}:{}, :, :{}", slot, slot + b, keys); // these rows' slots, keys 0..keys-1
 
         // Token embeddings: (B, T, hidden)
         NDArray x = in.ids.getNDArrayInternal().embedding(in.ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
@@ -94,7 +95,6 @@ public final class Llama implements AutoCloseable {
             cache.keys(l).set(in.cacheIndex, k);
             cache.values(l).set(in.cacheIndex, v);
             // Read back all keys and values of these rows, the new ones included: views, no copy.
-            NDIndex rows = new NDIndex("{}:{}, :, :{}", slot, slot + b, keys);
             NDArray allK = cache.keys(l).get(step, rows); // (B, kvHeads, keys, headDim)
             NDArray allV = cache.values(l).get(step, rows); // (B, kvHeads, keys, headDim)
             // Grouped-query attention: the query heads of one group share their kv head, so group them
