@@ -22,13 +22,13 @@ import dev.kun.seed.SeedConfig;
 import dev.kun.seed.SeedStage;
 import dev.kun.seed.StableId;
 import dev.kun.testing.Captured;
+import dev.kun.testing.SharedDir;
 import dev.kun.testing.TestStages;
 import dev.kun.testing.TinyCheckpoint;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -399,9 +399,7 @@ class SeedCommandTest {
 
     @Test
     void sharedDataEndsInOutputOrRejectsExactlyOnce() throws Exception {
-        String override = System.getProperty("kun.shared.dir");
-        Path data = (override != null ? Paths.get(override) : Paths.get("").toAbsolutePath().resolve("../shared"))
-                .resolve("data");
+        Path data = SharedDir.dir().resolve("data");
         Assumptions.assumeTrue(Files.isDirectory(data), data + " absent: skipped");
         Path out = dir.resolve("all.jsonl");
         Path rejects = dir.resolve("all-rej.jsonl");

@@ -9,8 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import org.junit.jupiter.api.Assumptions;
+import dev.kun.testing.SharedDir;
 import org.junit.jupiter.api.Test;
 
 class LabelPromptTest {
@@ -50,12 +49,7 @@ class LabelPromptTest {
         assertArrayEquals(Files.readAllBytes(reference), LabelPrompt.TEXT.getBytes(StandardCharsets.UTF_8));
     }
 
-    /** ../shared beside the project root, or -Dkun.shared.dir; a skipped test when absent. */
     private static Path shared(String relative) {
-        String override = System.getProperty("kun.shared.dir");
-        Path dir = override != null ? Paths.get(override) : Paths.get("").toAbsolutePath().resolve("../shared");
-        Path p = dir.resolve(relative);
-        Assumptions.assumeTrue(Files.isRegularFile(p), () -> p + " absent: skipped");
-        return p;
+        return SharedDir.require(relative);
     }
 }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kun.pipeline.Outcome;
 import dev.kun.record.KunRecord;
+import dev.kun.testing.SharedDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.ArrayList;
@@ -20,7 +21,7 @@ class SeedCorpusTest {
     static List<KunRecord> corpus() throws Exception {
         ObjectMapper mapper = new ObjectMapper();
         List<KunRecord> out = new ArrayList<>();
-        for (String line : Files.readAllLines(SharedData.require("data/corpus-cmrc2018.jsonl"), StandardCharsets.UTF_8)) {
+        for (String line : Files.readAllLines(SharedDir.require("data/corpus-cmrc2018.jsonl"), StandardCharsets.UTF_8)) {
             out.add(new KunRecord((ObjectNode) mapper.readTree(line)));
         }
         return out;
