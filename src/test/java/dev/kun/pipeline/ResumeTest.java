@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,6 +91,12 @@ class ResumeTest {
         }
     }
 
+    /** Input records the checkpoint says are committed; -1 before the first checkpoint. */
+    private static long consumed(Path checkpoint) throws IOException {
+        if (!Files.exists(checkpoint)) return -1;
+        return Checkpoint.read(checkpoint).consumed();
+    }
+
     private static ObjectNode counters(Path stats) throws IOException {
         ObjectNode n = (ObjectNode) Json.MAPPER.readTree(stats.toFile());
         n.remove("seconds");
@@ -121,18 +129,19 @@ class ResumeTest {
         assertTrue(kept.contains("😀"));
     }
 
-    @Test
-    void crashAtManyPointsThenRerunIsByteIdentical() throws IOException {
-        // Dozens of runs with a checkpoint every 7 records: skip the fsyncs (the kill -9 test keeps them).
+    /** Dozens of runs with a checkpoint every 7 records: skip the fsyncs (the kill -9 child keeps them). */
+    @BeforeAll
+    static void noFsync() {
         System.setProperty("kun.fsync", "false");
-        try {
-            crashAtManyPoints();
-        } finally {
-            System.clearProperty("kun.fsync");
-        }
     }
 
-    private void crashAtManyPoints() throws IOException {
+    @AfterAll
+    static void fsyncAgain() {
+        System.clearProperty("kun.fsync");
+    }
+
+    @Test
+    void crashAtManyPointsThenRerunIsByteIdentical() throws IOException {
         for (String batch : new String[] {"1", "4"}) {
             for (String name : new String[] {"out.jsonl.gz", "out.jsonl"}) {
                 Path expected = reference(name, batch);
@@ -244,24 +253,31 @@ class ResumeTest {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "-Xshare:auto", "-XX:TieredStopAtLevel=1",
                 TestStageCommand.class.getName()));
-        command.addAll(args(out, "--batch", "3", "--sleep-millis", "3"));
+        command.addAll(args(out, "--batch", "3", "--sleep-millis", "8"));
         Random random = new Random(42);
-        int kills = 0;
-        for (int attempt = 0; attempt < 12; attempt++) {
+        Path checkpoint = out.resolveSibling("out.jsonl.gz.checkpoint");
+        long killedAfter = -1;
+        for (int attempt = 0; attempt < 3; attempt++) {
             Process p = new ProcessBuilder(command)
                     .redirectError(dir.resolve("child-" + attempt + ".err").toFile())
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
-            boolean finished = p.waitFor(300 + random.nextInt(900), java.util.concurrent.TimeUnit.MILLISECONDS);
-            if (finished) {
+            // Kill only once this run has committed something new, then at a random moment after.
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (p.isAlive() && consumed(checkpoint) <= killedAfter && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            if (p.waitFor(random.nextInt(150), java.util.concurrent.TimeUnit.MILLISECONDS)) {
                 assertEquals(0, p.exitValue(), Files.readString(dir.resolve("child-" + attempt + ".err")));
                 break;
             }
             p.destroyForcibly(); // SIGKILL on Linux
             p.waitFor();
-            kills++;
+            assertEquals(137, p.exitValue(), "killed by SIGKILL");
+            assertTrue(consumed(checkpoint) > killedAfter, "each killed run committed progress");
+            killedAfter = consumed(checkpoint);
         }
-        assertTrue(kills >= 1, "the child was never killed: make it slower");
+        assertTrue(killedAfter > 0, "killed at least once mid-run");
         Captured last = kun(args(out, "--batch", "3"));
         assertEquals(0, last.code(), last.stderr());
         assertSameRun(expected, out);
