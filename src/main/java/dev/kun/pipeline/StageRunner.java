@@ -142,9 +142,11 @@ public final class StageRunner {
                 consumed = checkpoint.consumed();
                 stats = StageStats.fromJson(checkpoint.stats());
                 previousSeconds = stats.seconds();
-                log.info("resuming {} after {} records (checkpoint {})", stage.name(), consumed, checkpointPath);
             }
             openWriters(checkpoint);
+            if (checkpoint != null) {
+                log.info("resuming {} after {} records (checkpoint {})", stage.name(), consumed, checkpointPath);
+            }
             StageStats done;
             try {
                 if (checkpoint != null && checkpoint.outputBytes() > 0 && restores(stage)) restoreStage();
