@@ -110,7 +110,7 @@ public final class StageRunner {
             this.stage = stage;
             this.files = InputFile.resolve(config.inputs());
             this.output = config.output();
-            this.resumable = output != null && files.stream().noneMatch(InputFile::isStdin);
+            this.resumable = output != null && files.stream().noneMatch(InputFile::isStream);
             this.outputPart = output == null ? null : sibling(output, ".part");
             this.checkpointPath = output == null ? null : Checkpoint.pathFor(output);
             this.rejectsPart = config.rejects() == null ? null : sibling(config.rejects(), ".part");

@@ -65,6 +65,11 @@ public record InputFile(String name, Path path, long size, long modifiedMillis) 
         return path == null;
     }
 
+    /** True for stdin, a pipe or a device: input that cannot be read again, so a run over it cannot resume. */
+    public boolean isStream() {
+        return path == null || (Files.exists(path) && !Files.isRegularFile(path) && !Files.isDirectory(path));
+    }
+
     /** Plain text by name: *.txt or *.txt.gz. */
     public boolean looksLikeText() {
         String n = name.toLowerCase(Locale.ROOT);
