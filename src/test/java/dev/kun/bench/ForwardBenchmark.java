@@ -46,7 +46,7 @@ public final class ForwardBenchmark {
             LayerPlacement devices = LayerPlacement.single(layers, Device.cpu());
             long t0 = System.nanoTime();
             LlamaWeights w = LlamaWeights.load(config, new RandomWeights(config), DataType.FLOAT32, devices, root);
-            System.err.printf("load %.1f s, %.1f MB%n", (System.nanoTime() - t0) / 1e9, w.bytes() / 1e6);
+            System.err.printf("load %.1f s, %.1f MB; %s%n", (System.nanoTime() - t0) / 1e9, w.bytes() / 1e6, rss());
             Llama model = new Llama(w, 2048, root);
             KvCache cache = new KvCache(config, devices, 32, 2048, DataType.FLOAT32, root);
             Random rnd = new Random(1);
@@ -103,6 +103,19 @@ public final class ForwardBenchmark {
                             batch, steps * batch / sec, sec / steps * 1e3, w.bytes() * steps / sec / 1e9);
                 }
             }
+            long kvBytes = 2L * layers * cache.slots() * config.kvHeads() * cache.capacity() * config.headDim() * 4;
+            System.err.printf("weights %.0f MB, KV cache %.0f MB (capacity %d); %s%n", w.bytes() / 1e6, kvBytes / 1e6, cache.capacity(), rss());
+        }
+    }
+
+    /** Peak and current resident set of this process (Linux /proc), for the RSS figure. */
+    static String rss() {
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status")).stream()
+                    .filter(l -> l.startsWith("VmHWM") || l.startsWith("VmRSS")).map(l -> l.replaceAll("\\s+", " "))
+                    .collect(java.util.stream.Collectors.joining(", "));
+        } catch (java.io.IOException e) {
+            return "rss unavailable";
         }
     }
 
