@@ -120,7 +120,17 @@ public final class StageRunner {
 
         int execute() throws IOException {
             for (Path p : new Path[] {output, config.rejects(), config.stats()}) {
-                if (p != null && p.toAbsolutePath().getParent() != null) Files.createDirectories(p.toAbsolutePath().getParent());
+                if (p == null) continue;
+                // A directory here would be taken for another run's output, and --force would delete it.
+                if (Files.isDirectory(p)) throw KunException.usage(p + " is a directory; -o, --rejects and --stats name files");
+                Path parent = p.toAbsolutePath().getParent();
+                if (parent == null) continue;
+                try {
+                    Files.createDirectories(parent);
+                } catch (IOException e) {
+                    throw KunException.usage("cannot create the directory of " + p + ": "
+                            + e.getClass().getSimpleName() + " " + e.getMessage());
+                }
             }
             refuseToOverwriteInput();
             if (config.force()) discardEarlierRun();

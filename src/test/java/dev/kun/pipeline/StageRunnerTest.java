@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.kun.Kun;
 import dev.kun.record.Json;
 import dev.kun.testing.Captured;
 import dev.kun.testing.TestStages;
@@ -49,5 +50,39 @@ class StageRunnerTest {
         assertEquals(stats.get("dropped").asLong(),
                 stats.get("dropped_duplicate").asLong() + stats.get("dropped_third").asLong());
         assertEquals(50, outLines + rejLines);
+    }
+
+    @Test
+    void refusesADirectoryAsOutputEvenWithForceAndLeavesItAlone() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "{\"text\":\"a\"}\n");
+        Path full = Files.createDirectories(dir.resolve("full"));
+        Files.writeString(full.resolve("keep.txt"), "keep");
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+        for (String force : new String[] {"--progress=never", "--force"}) {
+            for (Path target : List.of(full, empty)) {
+                Captured c = Captured.run(new byte[0],
+                        () -> Kun.run("seed", "-i", in.toString(), "-o", target.toString(), force));
+                assertEquals(2, c.code(), c.stderr());
+                assertTrue(c.stderr().contains("is a directory"), c.stderr());
+                assertTrue(Files.isDirectory(target), target + " was replaced");
+            }
+            Captured c = Captured.run(new byte[0], () -> Kun.run("seed", "-i", in.toString(),
+                    "-o", dir.resolve("o.jsonl").toString(), "--rejects", full.toString(), force));
+            assertEquals(2, c.code(), c.stderr());
+        }
+        assertEquals("keep", Files.readString(full.resolve("keep.txt")));
+    }
+
+    @Test
+    void anOutputDirectoryThatCannotBeCreatedIsAUsageErrorNotABug() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "{\"text\":\"a\"}\n");
+        Path blocker = dir.resolve("blocker");
+        Files.writeString(blocker, "a file where a directory is wanted");
+        Captured c = Captured.run(new byte[0], () -> Kun.run("seed", "-i", in.toString(),
+                "-o", blocker.resolve("sub").resolve("out.jsonl").toString()));
+        assertEquals(2, c.code(), c.stderr());
+        assertTrue(c.stderr().startsWith("kun: cannot create the directory of"), c.stderr());
     }
 }
