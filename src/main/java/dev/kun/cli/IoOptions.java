@@ -13,7 +13,7 @@ public final class IoOptions {
     @Option(
             names = {"-i", "--input"},
             paramLabel = "PATH",
-            description = "Input file, directory (every *.jsonl, *.jsonl.gz, *.json, *.txt, *.txt.gz inside, sorted)"
+            description = "Input file, directory (every *.jsonl, *.jsonl.gz, *.json, *.json.gz, *.txt, *.txt.gz inside, sorted)"
                     + " or - for stdin (a run reading stdin cannot resume); repeatable. Gzip is read transparently."
                     + " (default: -)")
     public List<String> inputs = new ArrayList<>();

@@ -13,6 +13,6 @@ public final class LabelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw KunException.usage("kun label: not available yet (the model stages come in a later issue)");
+        throw KunException.usage("label: not available yet (the model stages come in a later issue)");
     }
 }

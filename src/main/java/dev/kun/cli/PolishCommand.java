@@ -13,6 +13,6 @@ public final class PolishCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw KunException.usage("kun polish: not available yet (the model stages come in a later issue)");
+        throw KunException.usage("polish: not available yet (the model stages come in a later issue)");
     }
 }

@@ -13,6 +13,6 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw KunException.usage("kun run: not available yet (the model stages come in a later issue)");
+        throw KunException.usage("run: not available yet (the model stages come in a later issue)");
     }
 }

@@ -32,6 +32,17 @@ class KunCliTest {
     }
 
     @Test
+    void defaultsInHelpAreSpelledAsTheOptionTakesThem() {
+        // An enum default rendered by name (PARAGRAPH) reads as a different value than the listed choices.
+        for (String sub : new String[] {"seed", "filter", "generate"}) {
+            String help = Captured.kun(sub, "--help").out();
+            assertFalse(java.util.regex.Pattern.compile("\\(default: [A-Z][A-Z_]+\\)").matcher(help).find(), help);
+            assertTrue(help.contains("*.json.gz"), sub + " help lists every file kind a directory input reads");
+        }
+        assertTrue(Captured.kun("filter", "--help").out().replaceAll("\\s+", " ").contains("whole files. (default: paragraph)"));
+    }
+
+    @Test
     void bareKunShowsUsageOnStderrAndIsAUsageError() {
         Captured c = Captured.kun();
         assertEquals(ExitCodes.USAGE, c.code());
@@ -59,7 +70,7 @@ class KunCliTest {
         for (String sub : new String[] {"label", "polish", "run"}) {
             Captured c = Captured.kun(sub);
             assertNotEquals(0, c.code(), sub);
-            assertEquals("kun: kun " + sub + ": not available yet (the model stages come in a later issue)\n", c.stderr());
+            assertEquals("kun: " + sub + ": not available yet (the model stages come in a later issue)\n", c.stderr());
         }
     }
 
