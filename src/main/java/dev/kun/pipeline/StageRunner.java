@@ -17,6 +17,7 @@ import dev.kun.record.ReadOptions;
 import dev.kun.record.RecordReader;
 import dev.kun.record.RecordReader.Position;
 import dev.kun.record.RejectWriter;
+import dev.kun.record.StdoutClosedException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -83,6 +84,10 @@ public final class StageRunner {
     public int run(Stage stage) {
         try {
             return new Run(stage).execute();
+        } catch (StdoutClosedException e) {
+            // As `grep ... | head` does: the reader has what it asked for, so no error and no "bug" exit code.
+            System.err.println("kun: stdout was closed by its reader; stopped early");
+            return ExitCodes.OK;
         } catch (IOException e) {
             throw new KunException(ExitCodes.INTERNAL, "I/O error: " + e.getMessage(), e);
         }

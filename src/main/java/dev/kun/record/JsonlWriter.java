@@ -88,7 +88,7 @@ public final class JsonlWriter implements Closeable {
         if (channel != null && fsync()) channel.force(false);
         // PrintStream swallows a broken pipe (kun ... | head): stop instead of working for nobody.
         if (channel == null && counting.sink() instanceof PrintStream ps && ps.checkError()) {
-            throw new IOException("stdout was closed");
+            throw new StdoutClosedException();
         }
         return counting.count;
     }

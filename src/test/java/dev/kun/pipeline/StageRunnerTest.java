@@ -85,4 +85,34 @@ class StageRunnerTest {
         assertEquals(2, c.code(), c.stderr());
         assertTrue(c.stderr().startsWith("kun: cannot create the directory of"), c.stderr());
     }
+
+    @Test
+    void aReaderThatClosesStdoutEndsTheRunQuietlyNotAsABug() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 3000; i++) b.append("{\"text\":\"document ").append(i).append("\"}\n");
+        Files.writeString(in, b);
+        java.io.PrintStream oldOut = System.out;
+        java.io.PrintStream oldErr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code;
+        try {
+            // What `kun ... | head` leaves: every write to stdout fails with a broken pipe.
+            System.setOut(new java.io.PrintStream(new java.io.OutputStream() {
+                @Override
+                public void write(int x) throws java.io.IOException {
+                    throw new java.io.IOException("Broken pipe");
+                }
+            }, true));
+            System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Kun.run("seed", "-i", in.toString(), "--dedup", "none", "--checkpoint-every", "100");
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, stderr);
+        assertTrue(stderr.contains("stdout was closed by its reader; stopped early"), stderr);
+        assertFalse(stderr.contains("I/O error"), stderr);
+    }
 }
