@@ -117,7 +117,9 @@ public final class Llama implements AutoCloseable {
                         .add(in.mask) // mask (B, 1, 1, T, keys)
                         .reshape(b, nKv, groups * t, keys); // (B, kvHeads, groups T, keys)
             }
-            NDArray probs = softmax(scores);
+            // Softmax over keys, max-subtracted so large scores do not overflow (spelled out for a single
+            // decode step, see softmax()).
+            NDArray probs = single ? softmax(scores) : scores.softmax(3);
             // Mix the values by those weights (a single decode step: multiply-and-sum again, over keys).
             NDArray mixed = (single
                     ? probs.reshape(b, nKv, groups, keys, 1).mul(allV.expandDims(2)).sum(new int[] {3}) // (B, kvHeads, groups, headDim)
@@ -152,9 +154,10 @@ public final class Llama implements AutoCloseable {
 
     /**
      * Softmax over the last axis as exp(x - max) / sum: subtracting the row maximum keeps exp from
-     * overflowing, and -inf (masked) entries become 0. Spelled out because PyTorch's CPU softmax
-     * kernel parallelises even a 12 x 240 decode step and waking its threads cost 0.5 ms per call
-     * (7 ms per token), while these element-wise ops run inline at that size.
+     * overflowing, and -inf (masked) entries become 0. Spelled out for a single decode step because
+     * PyTorch's CPU softmax kernel parallelises even its 12 x 240 scores and waking the threads cost
+     * 0.5 ms per call (7 ms per token). Batched passes keep PyTorch's kernel: its results do not move
+     * with the padded width, which keeps scores independent of what shares the batch.
      */
     private static NDArray softmax(NDArray x) {
         int last = x.getShape().dimension() - 1;
