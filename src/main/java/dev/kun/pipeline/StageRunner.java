@@ -138,6 +138,7 @@ public final class StageRunner {
                 }
             }
             refuseToOverwriteInput();
+            refuseSharedTargets();
             if (config.force()) discardEarlierRun();
             if (!resumable && output != null) {
                 // This run replaces the output and cannot resume: a checkpoint of an earlier run is stale.
@@ -211,6 +212,21 @@ public final class StageRunner {
                 for (InputFile f : files) {
                     if (f.path() != null && Files.exists(f.path()) && Files.isSameFile(f.path(), target)) {
                         throw KunException.usage(target + " is also an input; write the output somewhere else");
+                    }
+                }
+            }
+        }
+
+        /** Output, rejects and stats in one file would overwrite each other (or lock the same .part twice). */
+        private void refuseSharedTargets() {
+            Path[] targets = {output, config.rejects(), config.stats()};
+            String[] names = {"-o", "--rejects", "--stats"};
+            for (int i = 0; i < targets.length; i++) {
+                for (int j = i + 1; j < targets.length; j++) {
+                    if (targets[i] != null && targets[j] != null
+                            && targets[i].toAbsolutePath().normalize().equals(targets[j].toAbsolutePath().normalize())) {
+                        throw KunException.usage(names[i] + " and " + names[j] + " both name " + targets[j]
+                                + "; give each its own file");
                     }
                 }
             }

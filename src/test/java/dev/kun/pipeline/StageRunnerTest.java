@@ -115,4 +115,28 @@ class StageRunnerTest {
         assertTrue(stderr.contains("stdout was closed by its reader; stopped early"), stderr);
         assertFalse(stderr.contains("I/O error"), stderr);
     }
+
+    @Test
+    void outputRejectsAndStatsMustBeThreeFiles() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "{\"text\":\"a\"}\n{\"text\":\"a\"}\n");
+        String one = dir.resolve("one.jsonl").toString();
+        String same = dir.resolve(".").resolve("one.jsonl").toString();
+        String[][] clashes = {
+            {"-o", one, "--rejects", same},
+            {"-o", one, "--stats", same},
+            {"-o", dir.resolve("o.jsonl").toString(), "--rejects", one, "--stats", one},
+        };
+        for (String[] clash : clashes) {
+            String[] args = new String[clash.length + 3];
+            args[0] = "seed";
+            args[1] = "-i";
+            args[2] = in.toString();
+            System.arraycopy(clash, 0, args, 3, clash.length);
+            Captured c = Captured.run(new byte[0], () -> Kun.run(args));
+            assertEquals(2, c.code(), String.join(" ", args) + "\n" + c.stderr());
+            assertTrue(c.stderr().contains("give each its own file"), c.stderr());
+            assertFalse(Files.exists(Path.of(one)), "nothing written for " + String.join(" ", args));
+        }
+    }
 }
