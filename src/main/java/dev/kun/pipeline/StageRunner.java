@@ -115,10 +115,11 @@ public final class StageRunner {
             this.stage = stage;
             this.files = InputFile.resolve(config.inputs());
             this.output = config.output();
-            this.resumable = output != null && files.stream().noneMatch(InputFile::isStream);
-            this.outputPart = output == null ? null : sibling(output, ".part");
-            this.checkpointPath = output == null ? null : Checkpoint.pathFor(output);
-            this.rejectsPart = config.rejects() == null ? null : sibling(config.rejects(), ".part");
+            boolean outputFile = output != null && !special(output);
+            this.resumable = outputFile && files.stream().noneMatch(InputFile::isStream);
+            this.outputPart = outputFile ? sibling(output, ".part") : null;
+            this.checkpointPath = outputFile ? Checkpoint.pathFor(output) : null;
+            this.rejectsPart = config.rejects() == null || special(config.rejects()) ? null : sibling(config.rejects(), ".part");
             this.fingerprint = fingerprint();
             this.stats = new StageStats(stage.name());
         }
@@ -140,7 +141,7 @@ public final class StageRunner {
             refuseToOverwriteInput();
             refuseSharedTargets();
             if (config.force()) discardEarlierRun();
-            if (!resumable && output != null) {
+            if (!resumable && checkpointPath != null) {
                 // This run replaces the output and cannot resume: a checkpoint of an earlier run is stale.
                 Files.deleteIfExists(checkpointPath);
             }
@@ -234,7 +235,7 @@ public final class StageRunner {
 
         private void discardEarlierRun() throws IOException {
             for (Path p : new Path[] {checkpointPath, outputPart, output, rejectsPart, config.rejects()}) {
-                if (p != null) Files.deleteIfExists(p);
+                if (p != null && !special(p)) Files.deleteIfExists(p);
             }
         }
 
@@ -274,9 +275,13 @@ public final class StageRunner {
                 requireLength(outputPart, outBytes);
                 if (rejectsPart != null) requireLength(rejectsPart, rejectBytes);
             }
-            out = output == null ? JsonlWriter.to(System.out) : JsonlWriter.resume(outputPart, outBytes, JsonlWriter.gzipName(output));
+            out = output == null ? JsonlWriter.to(System.out)
+                    : outputPart == null ? JsonlWriter.toSpecialFile(output, JsonlWriter.gzipName(output))
+                    : JsonlWriter.resume(outputPart, outBytes, JsonlWriter.gzipName(output));
             if (rejectsPart != null) {
                 rejects = new RejectWriter(JsonlWriter.resume(rejectsPart, rejectBytes, JsonlWriter.gzipName(config.rejects())));
+            } else if (config.rejects() != null) {
+                rejects = new RejectWriter(JsonlWriter.toSpecialFile(config.rejects(), JsonlWriter.gzipName(config.rejects())));
             }
         }
 
@@ -384,7 +389,13 @@ public final class StageRunner {
             if (rejects != null) rejects.close();
             ObjectNode finalStats = statsNow();
             if (config.stats() != null) {
-                Checkpoint.writeAtomically(config.stats(), (Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(finalStats) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                byte[] json = (Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(finalStats) + "\n")
+                        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                if (special(config.stats())) {
+                    Files.write(config.stats(), json);
+                } else {
+                    Checkpoint.writeAtomically(config.stats(), json);
+                }
             }
             if (resumable) {
                 // Complete first, then rename: a rerun that finds "complete" only has to finish the renames.
@@ -427,6 +438,17 @@ public final class StageRunner {
         } catch (NoSuchMethodException e) {
             return true;
         }
+    }
+
+    /**
+     * An existing file that is not a regular one (/dev/null, /dev/stderr, a named pipe): written in place,
+     * never replaced by a rename or deleted by --force, and so not resumable.
+     */
+    private static boolean special(Path p) {
+        if (!Files.exists(p) || Files.isDirectory(p)) return false;
+        Path abs = p.toAbsolutePath().normalize();
+        // /dev/stdout may lead to a regular file, but renaming over it would replace the link in /dev.
+        return !Files.isRegularFile(p) || abs.startsWith("/dev") || abs.startsWith("/proc");
     }
 
     private static Path sibling(Path p, String suffix) {

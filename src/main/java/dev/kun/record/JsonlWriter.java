@@ -10,6 +10,7 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Locale;
@@ -28,8 +29,14 @@ public final class JsonlWriter implements Closeable {
     private final boolean gzip;
     private final OutputStream body;
     private GZIPOutputStream member;
+    private final boolean ownsSink;
 
     private JsonlWriter(FileChannel channel, OutputStream sink, long length, boolean gzip) {
+        this(channel, sink, length, gzip, false);
+    }
+
+    private JsonlWriter(FileChannel channel, OutputStream sink, long length, boolean gzip, boolean ownsSink) {
+        this.ownsSink = ownsSink;
         this.channel = channel;
         this.counting = new Counting(sink, length);
         this.gzip = gzip;
@@ -51,6 +58,14 @@ public final class JsonlWriter implements Closeable {
         ch.truncate(length);
         ch.position(length);
         return new JsonlWriter(ch, Channels.newOutputStream(ch), length, gzip);
+    }
+
+    /**
+     * Writes straight into {@code path}, an existing file that is not a regular one (/dev/null, a named
+     * pipe): such a file can be neither cut back nor replaced by a rename. {@link #close()} closes it.
+     */
+    public static JsonlWriter toSpecialFile(Path path, boolean gzip) throws IOException {
+        return new JsonlWriter(null, Files.newOutputStream(path), 0, gzip, true);
     }
 
     /** Writes to {@code out} (stdout), which {@link #close()} flushes but does not close. */
@@ -126,6 +141,7 @@ public final class JsonlWriter implements Closeable {
     public void close() throws IOException {
         commit();
         if (channel != null) channel.close();
+        if (ownsSink) counting.sink().close();
     }
 
     /** Routes writes into the current gzip member, opening one on the first write after a commit. */

@@ -139,4 +139,42 @@ class StageRunnerTest {
             assertFalse(Files.exists(Path.of(one)), "nothing written for " + String.join(" ", args));
         }
     }
+
+    @Test
+    void namedPipesAsOutputRejectsAndStatsAreWrittenIntoNotReplaced() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "{\"text\":\"a\"}\n{\"text\":\"a\"}\n{\"text\":\"b\"}\n");
+        Path[] pipes = {dir.resolve("out.pipe"), dir.resolve("rej.pipe"), dir.resolve("stats.pipe")};
+        for (Path pipe : pipes) {
+            org.junit.jupiter.api.Assumptions.assumeTrue(
+                    new ProcessBuilder("mkfifo", pipe.toString()).start().waitFor() == 0, "mkfifo");
+        }
+        String[] read = new String[pipes.length];
+        Thread[] readers = new Thread[pipes.length];
+        for (int k = 0; k < pipes.length; k++) {
+            int n = k;
+            readers[k] = new Thread(() -> {
+                try {
+                    read[n] = Files.readString(pipes[n]);
+                } catch (java.io.IOException e) {
+                    read[n] = e.toString();
+                }
+            });
+            readers[k].setDaemon(true);
+            readers[k].start();
+        }
+        // --force too: it must not delete a device or pipe it was asked to write into.
+        Captured c = Captured.run(new byte[0], () -> Kun.run("seed", "-i", in.toString(), "--dedup", "exact",
+                "-o", pipes[0].toString(), "--rejects", pipes[1].toString(), "--stats", pipes[2].toString(), "--force"));
+        for (Thread t : readers) t.join(10_000);
+        assertEquals(0, c.code(), c.stderr());
+        for (Path pipe : pipes) {
+            assertTrue(Files.exists(pipe) && !Files.isRegularFile(pipe), pipe + " was replaced by a regular file");
+            assertFalse(Files.exists(dir.resolve(pipe.getFileName() + ".part")), pipe + ".part");
+        }
+        assertEquals(2, read[0] == null ? -1 : read[0].lines().count(), "output through the pipe: " + read[0]);
+        assertTrue(read[1] != null && read[1].contains("duplicate_exact"), "rejects through the pipe: " + read[1]);
+        assertTrue(read[2] != null && read[2].contains("\"total\" : 3"), "stats through the pipe: " + read[2]);
+        assertFalse(Files.exists(dir.resolve("out.pipe.checkpoint")));
+    }
 }
