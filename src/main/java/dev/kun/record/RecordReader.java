@@ -411,9 +411,18 @@ public final class RecordReader implements Closeable {
                 JsonLocation start = parser.currentTokenLocation();
                 line = start.getLineNr();
                 if (token != JsonToken.START_OBJECT) {
+                    // The same words as a JSONL line that is not an object (token.asString() is null for numbers and strings).
+                    String found = switch (token) {
+                        case START_ARRAY -> "array";
+                        case VALUE_STRING -> "string";
+                        case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> "number";
+                        case VALUE_TRUE, VALUE_FALSE -> "boolean";
+                        case VALUE_NULL -> "null";
+                        default -> token.name().toLowerCase(Locale.ROOT);
+                    };
                     parser.skipChildren();
                     return InputRecord.bad(name, line, "not_an_object",
-                            "array element is not a JSON object (" + token.asString() + ")", null);
+                            "array element: expected a JSON object, found " + found, null);
                 }
                 ObjectNode object = ELEMENT.readTree(parser);
                 long size = parser.currentLocation().getByteOffset() - start.getByteOffset();

@@ -202,4 +202,23 @@ class RecordReaderTest {
     private static String describe(InputRecord i) {
         return i.source() + " " + (i.isBad() ? i.reason() : i.record().toString());
     }
+
+    @Test
+    void aJsonArrayElementThatIsNotAnObjectSaysWhatItIs() throws IOException {
+        Path in = write("mixed.json", "[{\"text\":\"a\"},\n 5,\n \"s\",\n [1],\n true,\n null,\n {\"text\":\"b\"}]"
+                .getBytes(StandardCharsets.UTF_8));
+        List<InputRecord> items = readAll(ReadOptions.defaults(), in.toString());
+        List<String> bad = new ArrayList<>();
+        for (InputRecord item : items) {
+            if (item.isBad()) bad.add(item.source() + " " + item.reason() + " " + item.message());
+        }
+        String prefix = in + ":";
+        assertEquals(List.of(
+                prefix + "2 not_an_object array element: expected a JSON object, found number",
+                prefix + "3 not_an_object array element: expected a JSON object, found string",
+                prefix + "4 not_an_object array element: expected a JSON object, found array",
+                prefix + "5 not_an_object array element: expected a JSON object, found boolean",
+                prefix + "6 not_an_object array element: expected a JSON object, found null"), bad);
+        assertEquals(List.of("a", "b"), texts(items.stream().filter(i -> !i.isBad()).toList(), "text"));
+    }
 }
