@@ -142,6 +142,8 @@ public final class StageRunner {
             refuseSharedTargets();
             if (config.force()) discardEarlierRun();
             if (!resumable && checkpointPath != null) {
+                // Not resumable (stdin), yet still never the silent overwrite of a file kun did not write.
+                if (Files.exists(output) && !Files.exists(checkpointPath)) throw existsWithoutCheckpoint();
                 // This run replaces the output and cannot resume: a checkpoint of an earlier run is stale.
                 Files.deleteIfExists(checkpointPath);
             }
@@ -150,8 +152,7 @@ public final class StageRunner {
                 checkFingerprint(checkpoint);
                 if (checkpoint.complete()) return alreadyComplete(checkpoint);
             } else if (output != null && Files.exists(output) && resumable) {
-                throw KunException.usage(output + " exists and has no checkpoint, so it may be another run's"
-                        + " finished output; rerun with --force to overwrite it");
+                throw existsWithoutCheckpoint();
             }
             Position start = Position.START;
             if (checkpoint != null) {
@@ -216,6 +217,11 @@ public final class StageRunner {
                     }
                 }
             }
+        }
+
+        private KunException existsWithoutCheckpoint() {
+            return KunException.usage(output + " exists and has no checkpoint, so it may be another run's"
+                    + " finished output; rerun with --force to overwrite it");
         }
 
         /** Output, rejects and stats in one file would overwrite each other (or lock the same .part twice). */
@@ -397,8 +403,9 @@ public final class StageRunner {
                     Checkpoint.writeAtomically(config.stats(), json);
                 }
             }
-            if (resumable) {
+            if (checkpointPath != null) {
                 // Complete first, then rename: a rerun that finds "complete" only has to finish the renames.
+                // A stdin run writes it too: it marks the output as kun's, which a later stdin run may replace.
                 new Checkpoint(true, fingerprint, position, consumed, outBytes, rejectBytes, finalStats).write(checkpointPath);
             }
             if (rejectsPart != null) moveIntoPlace(rejectsPart, config.rejects());

@@ -240,8 +240,32 @@ class ResumeTest {
             Captured c = Captured.run(stdin, () -> TestStageCommand.kun("test-stage", "-o", out.toString()));
             assertEquals(0, c.code(), c.stderr());
             assertEquals("{\"text\":\"" + text + "\"}\n", Files.readString(out));
-            assertFalse(Files.exists(out.resolveSibling("from-stdin.jsonl.checkpoint")));
         }
+    }
+
+    @Test
+    void stdinInputNeverOverwritesAFileKunDidNotWrite() throws IOException {
+        Path out = dir.resolve("precious.jsonl");
+        Files.writeString(out, "not kun's\n");
+        byte[] stdin = "{\"text\":\"one\"}\n".getBytes(StandardCharsets.UTF_8);
+        Captured c = Captured.run(stdin, () -> TestStageCommand.kun("test-stage", "-o", out.toString()));
+        assertEquals(2, c.code(), c.stderr());
+        assertTrue(c.stderr().contains("exists and has no checkpoint"), c.stderr());
+        assertEquals("not kun's\n", Files.readString(out));
+        Captured forced = Captured.run(stdin, () -> TestStageCommand.kun("test-stage", "-o", out.toString(), "--force"));
+        assertEquals(0, forced.code(), forced.stderr());
+        assertEquals("{\"text\":\"one\"}\n", Files.readString(out));
+    }
+
+    @Test
+    void aStdinRunsOutputIsNotTakenForAFileInputRunsFinishedOutput() throws IOException {
+        Path in = inputs.resolve("a.jsonl");
+        Path out = dir.resolve("mixed.jsonl");
+        byte[] stdin = "{\"text\":\"from stdin\"}\n".getBytes(StandardCharsets.UTF_8);
+        assertEquals(0, Captured.run(stdin, () -> TestStageCommand.kun("test-stage", "-o", out.toString())).code());
+        Captured c = Captured.run(new byte[0], () -> TestStageCommand.kun("test-stage", "-i", in.toString(), "-o", out.toString()));
+        assertEquals(2, c.code(), c.stderr());
+        assertEquals("{\"text\":\"from stdin\"}\n", Files.readString(out));
     }
 
     @Test
