@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Figures of issue 3: the in-process Llama engine on a random Llama of the peers' shape (hidden 768,
+# 12 layers, 12 heads, intermediate 2048, vocab 32000, F32), CPU. One run measures memory bandwidth
+# (STREAM-style copy over the threads) and the ceiling it implies, batch-1 decode, prefill, batch-32
+# aggregate decode, and peak RSS against weights + KV cache. Prints one JSON line on stdout and a
+# summary (with the targets) on stderr.
+# usage: scripts/bench-engine.sh [--threads N] [--decode-tokens N] [--prefill-tokens N] [--batch N]
+#                                [--repeats N] [--profile]
+# env:   KUN_BENCH_MODEL (default /tmp/kun-bench-llama768): the checkpoint, written on first use (~540 MB)
+#        KUN_BENCH_NO_BUILD=1 to skip `mvn test-compile`
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+model="${KUN_BENCH_MODEL:-/tmp/kun-bench-llama768}"
+threads=2
+args=("$@")
+for ((i = 0; i < ${#args[@]}; i++)); do
+  [ "${args[$i]}" = "--threads" ] && threads="${args[$((i + 1))]}"
+done
+
+cd "$root"
+if [ -z "${KUN_BENCH_NO_BUILD:-}" ]; then
+  mvn -q -B -o test-compile
+fi
+cpfile="$root/target/bench-classpath.txt"
+if [ ! -s "$cpfile" ] || [ "$root/pom.xml" -nt "$cpfile" ]; then
+  mvn -q -B -o dependency:build-classpath -Dmdep.outputFile="$cpfile" >&2
+fi
+cp="$root/target/classes:$root/target/test-classes:$(cat "$cpfile")"
+
+# Offline as kun runs; libtorch and OpenMP get exactly the benchmark's threads.
+export DJL_OFFLINE=true OMP_NUM_THREADS="$threads" MKL_NUM_THREADS="$threads"
+jvm=(-Dai.djl.offline=true -Dai.djl.pytorch.num_threads="$threads" -Dai.djl.pytorch.num_interop_threads=1)
+
+if [ ! -f "$model/config.json" ]; then
+  # A separate JVM: the writer's heap must not count in the measuring run's peak RSS.
+  java -Xmx2g -cp "$cp" dev.kun.bench.DecodeBenchmark write "$model"
+fi
+echo "bench-engine: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), model $model" >&2
+exec java -Xmx1g -XX:MaxDirectMemorySize=8g "${jvm[@]}" -cp "$cp" dev.kun.bench.DecodeBenchmark run "$model" "$@"
