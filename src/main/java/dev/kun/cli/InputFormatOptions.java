@@ -18,6 +18,6 @@ public final class InputFormatOptions {
             names = "--split",
             paramLabel = "paragraph|line|file",
             description = "How plain text becomes records: blank-line separated paragraphs, lines, or whole files."
-                    + " (default: paragraph)")
+                    + " (default: ${DEFAULT-VALUE})")
     public SplitMode split = SplitMode.PARAGRAPH;
 }

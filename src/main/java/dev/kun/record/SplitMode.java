@@ -4,5 +4,11 @@ package dev.kun.record;
 public enum SplitMode {
     PARAGRAPH,
     LINE,
-    FILE
+    FILE;
+
+    /** As the option takes it (--split line), so help shows a default among the listed values. */
+    @Override
+    public String toString() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
 }
