@@ -230,7 +230,8 @@ public final class StageRunner {
             String[] names = {"-o", "--rejects", "--stats"};
             for (int i = 0; i < targets.length; i++) {
                 for (int j = i + 1; j < targets.length; j++) {
-                    if (targets[i] != null && targets[j] != null
+                    // Sharing /dev/null or /dev/stderr is fine: they are written in place, never renamed over.
+                    if (targets[i] != null && targets[j] != null && !special(targets[i])
                             && targets[i].toAbsolutePath().normalize().equals(targets[j].toAbsolutePath().normalize())) {
                         throw KunException.usage(names[i] + " and " + names[j] + " both name " + targets[j]
                                 + "; give each its own file");

@@ -138,6 +138,13 @@ class StageRunnerTest {
             assertTrue(c.stderr().contains("give each its own file"), c.stderr());
             assertFalse(Files.exists(Path.of(one)), "nothing written for " + String.join(" ", args));
         }
+        // A link to /dev/null in the temp dir: should it be taken for a file, only the link is at risk.
+        Path devNull = Files.createSymbolicLink(dir.resolve("null"), Path.of("/dev/null"));
+        Captured c = Captured.run(new byte[0], () -> Kun.run("seed", "-i", in.toString(), "-o", one,
+                "--rejects", devNull.toString(), "--stats", devNull.toString()));
+        assertEquals(0, c.code(), c.stderr());
+        assertTrue(Files.isSymbolicLink(devNull));
+        assertEquals(1, Files.readAllLines(Path.of(one)).size());
     }
 
     @Test
