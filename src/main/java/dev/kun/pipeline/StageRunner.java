@@ -88,6 +88,13 @@ public final class StageRunner {
             // As `grep ... | head` does: the reader has what it asked for, so no error and no "bug" exit code.
             System.err.println("kun: stdout was closed by its reader; stopped early");
             return ExitCodes.OK;
+        } catch (java.nio.file.FileSystemException e) {
+            // A path kun cannot use (permissions, a directory where a file goes): the user's to fix, not a bug.
+            String why = e.getReason() != null ? e.getReason()
+                    : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
+                    : e instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
+                    : e.getClass().getSimpleName();
+            throw new KunException(ExitCodes.USAGE, e.getFile() + ": " + why, e);
         } catch (IOException e) {
             throw new KunException(ExitCodes.INTERNAL, "I/O error: " + e.getMessage(), e);
         }

@@ -184,4 +184,18 @@ class StageRunnerTest {
         assertTrue(read[2] != null && read[2].contains("\"total\" : 3"), "stats through the pipe: " + read[2]);
         assertFalse(Files.exists(dir.resolve("out.pipe.checkpoint")));
     }
+
+    @Test
+    void aPathKunCannotWriteIsNamedWithItsReasonNotCalledABug() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "{\"text\":\"a\"}\n");
+        Path out = dir.resolve("out.jsonl");
+        // As root no permission stops kun; a directory where the .part file goes fails the same way.
+        Files.createDirectories(dir.resolve("out.jsonl.part"));
+        Captured c = Captured.run(new byte[0], () -> Kun.run("seed", "-i", in.toString(), "-o", out.toString()));
+        assertEquals(2, c.code(), c.stderr());
+        assertTrue(c.stderr().startsWith("kun: " + dir.resolve("out.jsonl.part") + ": "), c.stderr());
+        assertFalse(c.stderr().contains("I/O error"), c.stderr());
+        assertEquals(1, c.stderr().lines().count(), c.stderr());
+    }
 }
