@@ -22,8 +22,8 @@ public final class IoOptions {
             names = {"-o", "--output"},
             paramLabel = "FILE",
             description = "Output JSONL file (.gz compresses). Written as FILE.part and renamed when complete;"
-                    + " rerunning after a crash resumes from FILE.checkpoint. Without it output goes to stdout"
-                    + " and cannot resume.")
+                    + " rerunning after a crash resumes from FILE.checkpoint. Without it (or with -o -) output goes to"
+                    + " stdout and cannot resume.")
     public Path output;
 
     @Option(

@@ -34,7 +34,9 @@ public record RunConfig(
 
     /** The configuration the shared mixins describe; plain text lands in the {@code text} field. */
     public static RunConfig of(IoOptions io, InputFormatOptions format, LoggingOptions logging) {
-        return new RunConfig(io.inputs, io.output, io.rejects, io.stats, io.onError, io.progress,
+        // -o - is stdout, as -i - is stdin (not a file named '-').
+        Path output = io.output == null || io.output.toString().equals("-") ? null : io.output;
+        return new RunConfig(io.inputs, output, io.rejects, io.stats, io.onError, io.progress,
                 io.checkpointEvery, io.force,
                 new ReadOptions(format.inputFormat, format.split, "text", io.maxLineBytes),
                 logging != null && logging.verbose());

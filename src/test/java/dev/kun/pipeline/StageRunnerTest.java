@@ -198,4 +198,15 @@ class StageRunnerTest {
         assertFalse(c.stderr().contains("I/O error"), c.stderr());
         assertEquals(1, c.stderr().lines().count(), c.stderr());
     }
+
+    @Test
+    void outputDashIsStdoutNotAFileNamedDash() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        Files.writeString(in, "{\"id\":\"x\",\"text\":\"a\"}\n");
+        boolean dashBefore = Files.exists(Path.of("-"));
+        Captured c = Captured.run(new byte[0], () -> Kun.run("seed", "-i", in.toString(), "-o", "-"));
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals("{\"id\":\"x\",\"text\":\"a\"}\n", c.out());
+        if (!dashBefore) assertFalse(Files.exists(Path.of("-")), "a file named - was written");
+    }
 }
