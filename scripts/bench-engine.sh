@@ -36,4 +36,4 @@ if [ ! -f "$model/config.json" ]; then
   java -Xmx2g -cp "$cp" dev.kun.bench.DecodeBenchmark write "$model"
 fi
 echo "bench-engine: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), model $model" >&2
-exec java -Xmx1g -XX:MaxDirectMemorySize=8g "${jvm[@]}" -cp "$cp" dev.kun.bench.DecodeBenchmark run "$model" "$@"
+exec java -Xmx1g ${KUN_BENCH_JAVA_OPTS:--XX:MaxDirectMemorySize=8g} "${jvm[@]}" -cp "$cp" dev.kun.bench.DecodeBenchmark run "$model" "$@"
