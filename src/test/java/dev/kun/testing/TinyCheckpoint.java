@@ -372,9 +372,8 @@ public record TinyCheckpoint(
         return t;
     }
 
-    /** A Llama/Yi-layout tokenizer.json: SentencePiece-style BPE with byte fallback, BOS post-processor. */
-    static ObjectNode tokenizerJson(int vocabSize) {
-        List<String> vocab = tokenizerVocabulary(vocabSize);
+    /** The part both tokenizer layouts share: format version and the special tokens at their Yi ids. */
+    private static ObjectNode tokenizerRoot() {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
@@ -384,6 +383,13 @@ public record TinyCheckpoint(
             added.addObject().put("id", i).put("content", SPECIALS[i]).put("single_word", false)
                     .put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
         }
+        return root;
+    }
+
+    /** A Llama/Yi-layout tokenizer.json: SentencePiece-style BPE with byte fallback, BOS post-processor. */
+    static ObjectNode tokenizerJson(int vocabSize) {
+        List<String> vocab = tokenizerVocabulary(vocabSize);
+        ObjectNode root = tokenizerRoot();
         ObjectNode norm = root.putObject("normalizer");
         norm.put("type", "Sequence");
         ArrayNode norms = norm.putArray("normalizers");
@@ -433,15 +439,7 @@ public record TinyCheckpoint(
     /** A GPT-2/Qwen2-layout tokenizer.json: NFC, byte-level pre-tokenizer and decoder, no byte fallback. */
     static ObjectNode byteLevelTokenizerJson(int vocabSize) {
         List<String> vocab = byteLevelVocabulary(vocabSize);
-        ObjectNode root = JSON.createObjectNode();
-        root.put("version", "1.0");
-        root.putNull("truncation");
-        root.putNull("padding");
-        ArrayNode added = root.putArray("added_tokens");
-        for (int i = 0; i < SPECIALS.length; i++) {
-            added.addObject().put("id", i).put("content", SPECIALS[i]).put("single_word", false)
-                    .put("lstrip", false).put("rstrip", false).put("normalized", false).put("special", true);
-        }
+        ObjectNode root = tokenizerRoot();
         root.putObject("normalizer").put("type", "NFC");
         root.putObject("pre_tokenizer").put("type", "ByteLevel").put("add_prefix_space", false)
                 .put("trim_offsets", true).put("use_regex", true);
