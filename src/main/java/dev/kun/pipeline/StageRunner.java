@@ -50,6 +50,8 @@ import org.slf4j.LoggerFactory;
 public final class StageRunner {
     private static final Logger log = LoggerFactory.getLogger(StageRunner.class);
     private static final int LOGGED_BAD_INPUT = 10;
+    /** Linux's own limit on links followed in one path lookup. */
+    private static final int MAX_LINK_HOPS = 40;
 
     private final RunConfig config;
 
@@ -106,6 +108,8 @@ public final class StageRunner {
         private final List<InputFile> files;
         private final boolean resumable;
         private final Path output;
+        private final Path rejectsFile;
+        private final Path statsFile;
         private final Path outputPart;
         private final Path checkpointPath;
         private final Path rejectsPart;
@@ -121,18 +125,22 @@ public final class StageRunner {
         Run(Stage stage) {
             this.stage = stage;
             this.files = InputFile.resolve(config.inputs());
-            this.output = config.output();
+            // A symlink's target is what gets written, and the .part and checkpoint files sit beside the
+            // target: the final rename then stays in one directory and leaves the link in place.
+            this.output = followLinks(config.output());
+            this.rejectsFile = followLinks(config.rejects());
+            this.statsFile = followLinks(config.stats());
             boolean outputFile = output != null && !special(output);
             this.resumable = outputFile && files.stream().noneMatch(InputFile::isStream);
             this.outputPart = outputFile ? sibling(output, ".part") : null;
             this.checkpointPath = outputFile ? Checkpoint.pathFor(output) : null;
-            this.rejectsPart = config.rejects() == null || special(config.rejects()) ? null : sibling(config.rejects(), ".part");
+            this.rejectsPart = rejectsFile == null || special(rejectsFile) ? null : sibling(rejectsFile, ".part");
             this.fingerprint = fingerprint();
             this.stats = new StageStats(stage.name());
         }
 
         int execute() throws IOException {
-            for (Path p : new Path[] {output, config.rejects(), config.stats()}) {
+            for (Path p : new Path[] {output, rejectsFile, statsFile}) {
                 if (p == null) continue;
                 // A directory here would be taken for another run's output, and --force would delete it.
                 if (Files.isDirectory(p)) throw KunException.usage(p + " is a directory; -o, --rejects and --stats name files");
@@ -216,7 +224,7 @@ public final class StageRunner {
         }
 
         private void refuseToOverwriteInput() throws IOException {
-            for (Path target : new Path[] {output, config.rejects(), config.stats()}) {
+            for (Path target : new Path[] {output, rejectsFile, statsFile}) {
                 if (target == null || !Files.exists(target)) continue;
                 for (InputFile f : files) {
                     if (f.path() != null && Files.exists(f.path()) && Files.isSameFile(f.path(), target)) {
@@ -233,7 +241,7 @@ public final class StageRunner {
 
         /** Output, rejects and stats in one file would overwrite each other (or lock the same .part twice). */
         private void refuseSharedTargets() {
-            Path[] targets = {output, config.rejects(), config.stats()};
+            Path[] targets = {output, rejectsFile, statsFile};
             String[] names = {"-o", "--rejects", "--stats"};
             for (int i = 0; i < targets.length; i++) {
                 for (int j = i + 1; j < targets.length; j++) {
@@ -248,7 +256,7 @@ public final class StageRunner {
         }
 
         private void discardEarlierRun() throws IOException {
-            for (Path p : new Path[] {checkpointPath, outputPart, output, rejectsPart, config.rejects()}) {
+            for (Path p : new Path[] {checkpointPath, outputPart, output, rejectsPart, rejectsFile}) {
                 if (p != null && !special(p)) Files.deleteIfExists(p);
             }
         }
@@ -270,7 +278,7 @@ public final class StageRunner {
 
         private int alreadyComplete(Checkpoint checkpoint) throws IOException {
             // A crash between marking complete and renaming leaves .part files: finish the renames.
-            if (rejectsPart != null && Files.exists(rejectsPart)) moveIntoPlace(rejectsPart, config.rejects());
+            if (rejectsPart != null && Files.exists(rejectsPart)) moveIntoPlace(rejectsPart, rejectsFile);
             if (Files.exists(outputPart)) moveIntoPlace(outputPart, output);
             if (!Files.exists(output)) {
                 throw KunException.usage(checkpointPath + " says the run is complete but " + output
@@ -293,9 +301,9 @@ public final class StageRunner {
                     : outputPart == null ? JsonlWriter.toSpecialFile(output, JsonlWriter.gzipName(output))
                     : JsonlWriter.resume(outputPart, outBytes, JsonlWriter.gzipName(output));
             if (rejectsPart != null) {
-                rejects = new RejectWriter(JsonlWriter.resume(rejectsPart, rejectBytes, JsonlWriter.gzipName(config.rejects())));
-            } else if (config.rejects() != null) {
-                rejects = new RejectWriter(JsonlWriter.toSpecialFile(config.rejects(), JsonlWriter.gzipName(config.rejects())));
+                rejects = new RejectWriter(JsonlWriter.resume(rejectsPart, rejectBytes, JsonlWriter.gzipName(rejectsFile)));
+            } else if (rejectsFile != null) {
+                rejects = new RejectWriter(JsonlWriter.toSpecialFile(rejectsFile, JsonlWriter.gzipName(rejectsFile)));
             }
         }
 
@@ -402,13 +410,13 @@ public final class StageRunner {
             out.close();
             if (rejects != null) rejects.close();
             ObjectNode finalStats = statsNow();
-            if (config.stats() != null) {
+            if (statsFile != null) {
                 byte[] json = (Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(finalStats) + "\n")
                         .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                if (special(config.stats())) {
-                    Files.write(config.stats(), json);
+                if (special(statsFile)) {
+                    Files.write(statsFile, json);
                 } else {
-                    Checkpoint.writeAtomically(config.stats(), json);
+                    Checkpoint.writeAtomically(statsFile, json);
                 }
             }
             if (checkpointPath != null) {
@@ -416,7 +424,7 @@ public final class StageRunner {
                 // A stdin run writes it too: it marks the output as kun's, which a later stdin run may replace.
                 new Checkpoint(true, fingerprint, position, consumed, outBytes, rejectBytes, finalStats).write(checkpointPath);
             }
-            if (rejectsPart != null) moveIntoPlace(rejectsPart, config.rejects());
+            if (rejectsPart != null) moveIntoPlace(rejectsPart, rejectsFile);
             if (outputPart != null) moveIntoPlace(outputPart, output);
             return StageStats.fromJson(finalStats);
         }
@@ -464,6 +472,28 @@ public final class StageRunner {
         Path abs = p.toAbsolutePath().normalize();
         // /dev/stdout may lead to a regular file, but renaming over it would replace the link in /dev.
         return !Files.isRegularFile(p) || abs.startsWith("/dev") || abs.startsWith("/proc");
+    }
+
+    /**
+     * The file a write to {@code p} lands in: {@code p} itself, or where its chain of symbolic links ends,
+     * existing or not (as the shell's {@code >} creates a dangling link's target). Devices and pipes are
+     * written in place through their links, so a link that ends in one is kept as given.
+     */
+    static Path followLinks(Path p) {
+        if (p == null || special(p)) return p;
+        Path current = p;
+        for (int hops = 0; hops < MAX_LINK_HOPS; hops++) {
+            if (!Files.isSymbolicLink(current)) return current;
+            try {
+                // A relative target is relative to the link's directory, as the kernel reads it; no
+                // normalize(): "dir/.." is not "." when dir is itself a link.
+                Path parent = current.toAbsolutePath().getParent();
+                current = parent.resolve(Files.readSymbolicLink(current));
+            } catch (IOException e) {
+                throw KunException.usage(p + ": cannot read the symbolic link (" + e.getMessage() + ")");
+            }
+        }
+        throw KunException.usage(p + ": too many levels of symbolic links");
     }
 
     private static Path sibling(Path p, String suffix) {

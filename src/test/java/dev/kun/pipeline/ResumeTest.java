@@ -196,6 +196,57 @@ class ResumeTest {
     }
 
     @Test
+    void symlinkedOutputsAreWrittenThroughTheirLinksWhichStay() throws IOException {
+        Path expected = reference("out.jsonl.gz", "4");
+        Path links = Files.createDirectories(dir.resolve("links"));
+        Path real = Files.createDirectories(dir.resolve("real"));
+        Path out = links.resolve("out.jsonl.gz");
+        // Dangling links, relative and absolute, as `ln -s` makes them before a job; stats links to an old file.
+        Files.createSymbolicLink(out, Path.of("../real/out.jsonl.gz"));
+        Files.createSymbolicLink(links.resolve("rejects.jsonl.gz"), real.resolve("rejects.jsonl.gz"));
+        Files.writeString(real.resolve("stats.json"), "{}\n");
+        Files.createSymbolicLink(links.resolve("stats.json"), Path.of("../real/stats.json"));
+        String[] names = {"out.jsonl.gz", "rejects.jsonl.gz", "stats.json"};
+
+        assertThrows(SimulatedCrash.class, () -> kun(args(out, "--batch", "4", "--crash-after", "133")));
+        // The side files sit beside the targets, so the final renames stay within one directory.
+        assertTrue(Files.exists(real.resolve("out.jsonl.gz.part")));
+        assertTrue(Files.exists(real.resolve("out.jsonl.gz.checkpoint")));
+        assertTrue(Files.exists(real.resolve("rejects.jsonl.gz.part")));
+        try (var inLinks = Files.list(links)) {
+            assertEquals(3, inLinks.count(), "only the three links in " + links);
+        }
+        Captured c = kun(args(out, "--batch", "4"));
+        assertEquals(0, c.code(), c.stderr());
+        for (String name : names) {
+            assertTrue(Files.isSymbolicLink(links.resolve(name)), name + " is no longer a link");
+            assertTrue(Files.isRegularFile(real.resolve(name), java.nio.file.LinkOption.NOFOLLOW_LINKS), name);
+        }
+        assertSameRun(expected, real.resolve("out.jsonl.gz"));
+
+        Captured again = kun(args(out, "--batch", "4", "--crash-after", "0"));
+        assertEquals(0, again.code(), again.stderr());
+        assertTrue(again.stderr().contains("is already complete"), again.stderr());
+        Captured forced = kun(args(out, "--batch", "4", "--force"));
+        assertEquals(0, forced.code(), forced.stderr());
+        for (String name : names) assertTrue(Files.isSymbolicLink(links.resolve(name)), name + " after --force");
+        assertSameRun(expected, real.resolve("out.jsonl.gz"));
+    }
+
+    @Test
+    void aSymlinkLoopAsOutputIsAUsageError() throws IOException {
+        Path a = dir.resolve("a.jsonl");
+        Path b = dir.resolve("b.jsonl");
+        Files.createSymbolicLink(a, b);
+        Files.createSymbolicLink(b, a);
+        Captured c = kun(List.of("test-stage", "-i", inputs.resolve("a.jsonl").toString(), "-o", a.toString(),
+                "--on-error", "skip"));
+        assertEquals(2, c.code(), c.stderr());
+        assertEquals("kun: " + a + ": too many levels of symbolic links\n", c.stderr());
+        assertTrue(Files.isSymbolicLink(a) && Files.isSymbolicLink(b));
+    }
+
+    @Test
     void checkpointFromDifferentArgumentsIsRefused() throws IOException {
         Path out = dir.resolve("fp").resolve("out.jsonl");
         Files.createDirectories(out.getParent());
