@@ -19,11 +19,11 @@ done
 
 cd "$root"
 if [ -z "${KUN_BENCH_NO_BUILD:-}" ]; then
-  mvn -q -B -o test-compile
+  mvn -q -B test-compile
 fi
 cpfile="$root/target/bench-classpath.txt"
 if [ ! -s "$cpfile" ] || [ "$root/pom.xml" -nt "$cpfile" ]; then
-  mvn -q -B -o dependency:build-classpath -Dmdep.outputFile="$cpfile" >&2
+  mvn -q -B dependency:build-classpath -Dmdep.outputFile="$cpfile" >&2
 fi
 cp="$root/target/classes:$root/target/test-classes:$(cat "$cpfile")"
 

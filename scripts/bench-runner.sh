@@ -5,6 +5,6 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-mvn -q -B -o test-compile
-cp="target/test-classes:target/classes:$(mvn -q -B -o dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
+mvn -q -B test-compile
+cp="target/test-classes:target/classes:$(mvn -q -B dependency:build-classpath -Dmdep.outputFile=/dev/stdout)"
 exec taskset -c "${KUN_BENCH_CPU:-0}" java -cp "$cp" ${KUN_SHARED_DATA:+-Dkun.shared.data=$KUN_SHARED_DATA} dev.kun.bench.StageRunnerBenchmark "${1:-200}"

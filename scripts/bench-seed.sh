@@ -18,7 +18,7 @@ sizes=("$@")
 [ -r "$corpus" ] || { echo "bench-seed: no corpus $corpus" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "bench-seed: needs GNU time (apt-get install time)" >&2; exit 2; }
 if [ -z "${KUN_BENCH_NO_BUILD:-}" ]; then
-  (cd "$root" && mvn -q -B -o package -DskipTests)
+  (cd "$root" && mvn -q -B package -DskipTests)
 fi
 if [ -x "$root/scripts/kun" ]; then kun=("$root/scripts/kun"); else kun=(java -jar "$(ls "$root"/target/kun-*.jar | head -1)"); fi
 pin=()

@@ -9,40 +9,53 @@ import ai.djl.ndarray.types.Shape;
 import java.util.List;
 
 /**
- * Keys and values of every layer for a fixed number of sequence slots, preallocated as
- * (slots, kvHeads, capacity, headDim) per layer on that layer's device and written in place, so a
- * decode step never copies or concatenates the cache. Capacity grows by doubling up to
- * {@code maxContext}, so short runs do not pay for the longest possible context. Layer i's cache lives
- * on layer i's device.
+ * Keys and values of every layer for a fixed number of sequence slots, allocated once as
+ * (slots, kvHeads, maxContext, headDim) per layer on that layer's device and written in place, so a
+ * decode step never copies or concatenates the cache and the cache never grows by copying (a growth
+ * holds the old and the new cache at once). The tensors are allocated uninitialised: on the CPU the
+ * operating system backs a page with memory only when it is first written, so resident memory follows
+ * the positions actually used per slot, not slots x maxContext; on a GPU the whole cache is reserved
+ * at start, so a run that cannot fit fails at once rather than hours in. Attention reads positions
+ * [0, keys) of every row of a batch, beyond a shorter row's own length, so before a pass each row's
+ * positions up to that frontier are made finite (zeroed, in blocks) if nothing was written there yet:
+ * garbage could be NaN, and NaN survives the mask. Layer i's cache lives on layer i's device.
  */
 public final class KvCache implements AutoCloseable {
-    /** Capacity granularity: growing by doubling from here copies each entry a bounded number of times. */
-    private static final int MIN_CAPACITY = 64;
+    /** Positions zeroed at a time when a slot's readable frontier advances (one op per layer per block). */
+    private static final int ZERO_BLOCK = 64;
 
     private final LlamaConfig config;
-    private final List<Device> layerDevices;
     private final int slots;
     private final int maxContext;
-    private final DataType dtype;
     private final NDManager manager;
     private final NDArray[] keys;
     private final NDArray[] values;
-    private int capacity;
+    /** Per slot: positions [0, finite[s]) hold written or zeroed values, never uninitialised memory. */
+    private final int[] finite;
 
     /**
-     * An empty cache of {@code slots} sequences of up to {@code maxContext} positions each.
+     * A cache of {@code slots} sequences of up to {@code maxContext} positions each.
      */
     public KvCache(LlamaConfig config, LayerPlacement placement, int slots, int maxContext, DataType dtype, NDManager parent) {
         this.config = config;
-        this.layerDevices = new java.util.ArrayList<>();
-        for (int l = 0; l < config.layers(); l++) layerDevices.add(placement.deviceOf(l));
         this.slots = slots;
         this.maxContext = maxContext;
-        this.dtype = dtype;
         this.manager = parent.newSubManager();
         this.keys = new NDArray[config.layers()];
         this.values = new NDArray[config.layers()];
-        this.capacity = 0;
+        this.finite = new int[slots];
+        Shape shape = new Shape(slots, config.kvHeads(), maxContext, config.headDim());
+        try {
+            for (int l = 0; l < config.layers(); l++) {
+                Device device = placement.deviceOf(l);
+                // create(shape, dtype) is torch.empty: uninitialised, so untouched pages cost nothing.
+                keys[l] = manager.create(shape, dtype, device);
+                values[l] = manager.create(shape, dtype, device);
+            }
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
     }
 
     public int slots() {
@@ -53,48 +66,40 @@ public final class KvCache implements AutoCloseable {
         return maxContext;
     }
 
-    public int capacity() {
-        return capacity;
-    }
-
-    /** Keys of layer {@code layer}: (slots, kvHeads, capacity, headDim). */
+    /** Keys of layer {@code layer}: (slots, kvHeads, maxContext, headDim). */
     public NDArray keys(int layer) {
         return keys[layer];
     }
 
-    /** Values of layer {@code layer}: (slots, kvHeads, capacity, headDim). */
+    /** Values of layer {@code layer}: (slots, kvHeads, maxContext, headDim). */
     public NDArray values(int layer) {
         return values[layer];
     }
 
-    /** Makes room for positions [0, positions); existing entries are kept. */
-    public void ensureCapacity(int positions) {
+    /**
+     * Makes positions [0, positions) of slots [firstSlot, firstSlot + rows) safe to read, zeroing what
+     * was never written; rejects positions beyond the context.
+     */
+    public void prepare(int firstSlot, int rows, int positions) {
         if (positions > maxContext) {
             throw new IllegalArgumentException("position " + positions + " is beyond the context of " + maxContext);
         }
-        if (positions <= capacity) return;
-        int next = Math.max(MIN_CAPACITY, capacity);
-        while (next < positions) next *= 2;
-        next = Math.min(next, maxContext);
-        for (int l = 0; l < keys.length; l++) {
-            keys[l] = grow(keys[l], next, layerDevices.get(l));
-            values[l] = grow(values[l], next, layerDevices.get(l));
+        for (int s = firstSlot; s < firstSlot + rows; s++) {
+            if (finite[s] >= positions) continue;
+            int to = Math.min(maxContext, (positions + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK);
+            NDIndex block = new NDIndex("{}, :, {}:{}", s, finite[s], to);
+            for (int l = 0; l < keys.length; l++) {
+                keys[l].set(block, 0f);
+                values[l].set(block, 0f);
+            }
+            finite[s] = to;
         }
-        capacity = next;
-    }
-
-    private NDArray grow(NDArray old, int next, Device device) {
-        NDArray fresh = manager.zeros(new Shape(slots, config.kvHeads(), next, config.headDim()), dtype, device);
-        if (old != null) {
-            fresh.set(new NDIndex(":, :, :{}", capacity), old);
-            old.close();
-        }
-        return fresh;
     }
 
     /** Copies slot {@code from} over slot {@code to} (positions [0, length)) in every layer. */
     public void move(int from, int to, int length) {
         if (from == to || length == 0) return;
+        finite[to] = Math.max(finite[to], length);
         for (int l = 0; l < keys.length; l++) {
             copySlot(keys[l], from, to, length);
             copySlot(values[l], from, to, length);

@@ -55,17 +55,15 @@ public final class Llama implements AutoCloseable {
     public NDArray forward(TokenBatch batch, KvCache cache, NDManager step) {
         int b = batch.rows();
         int t = batch.width();
-        int nKv = config.kvHeads();
-        int groups = config.kvGroups();
-        int d = config.headDim();
         int slot = batch.firstSlot();
         if (slot < 0 || slot + b > cache.slots()) {
             throw new IllegalArgumentException("rows " + slot + ".." + (slot + b) + " outside the cache's " + cache.slots() + " slots");
         }
-        cache.ensureCapacity(batch.reach());
         // Keys this batch attends to: every cached position of its longest row.
         int keys = 0;
         for (int r = 0; r < b; r++) keys = Math.max(keys, batch.start()[r] + batch.tokens()[r].length);
+        // Every row reads keys [0, keys) and writes up to its padded reach: both must be in the cache.
+        cache.prepare(slot, b, Math.max(keys, batch.reach()));
         Inputs in = Inputs.of(batch, keys, weights.layers().get(0).device(), weights.dtype(), rope, step);
         NDIndex rows = new NDIndex("{}:{}, :, :{}", slot, slot + b, keys); // these rows' slots, keys 0..keys-1
 
@@ -79,65 +77,16 @@ public final class Llama implements AutoCloseable {
                 x = x.toDevice(w.device(), false);
                 in = in.to(w.device());
             }
-
-            // Attention input norm.
-            NDArray h = rmsNorm(x, w.attentionNorm());
-            // q, k and v in one matrix product: (B, T, (heads + 2 kvHeads) headDim)
-            NDArray qkv = linear(h, w.qkv(), w.qkvBias()).reshape(b, t, config.heads() + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
-            NDList qkAndV = qkv.split(new long[] {config.heads() + nKv}, 2);
-            // Rotary positions on q and k together (v carries no position).
-            NDArray qk = Rope.rotate(qkAndV.get(0), in.cos, in.sin); // (B, T, heads + kvHeads, headDim)
-            NDList qAndK = qk.split(new long[] {config.heads()}, 2);
-            NDArray q = qAndK.get(0); // (B, T, heads, headDim)
-            NDArray k = qAndK.get(1); // (B, T, kvHeads, headDim)
-            NDArray v = qkAndV.get(1); // (B, T, kvHeads, headDim)
-            // Write k and v into each row's slot at each token's position, in place.
-            cache.keys(l).set(in.cacheIndex, k);
-            cache.values(l).set(in.cacheIndex, v);
-            // Read back all keys and values of these rows, the new ones included: views, no copy.
-            NDArray allK = cache.keys(l).get(step, rows); // (B, kvHeads, keys, headDim)
-            NDArray allV = cache.values(l).get(step, rows); // (B, kvHeads, keys, headDim)
-            // Grouped-query attention: the query heads of one group share their kv head, so group them
-            // beside the T axis and attend per kv head instead of repeating k and v `groups` times.
-            q = q.reshape(b, t, nKv, groups, d) // (B, T, kvHeads, groups, headDim)
-                    .transpose(0, 2, 3, 1, 4) // (B, kvHeads, groups, T, headDim)
-                    .reshape(b, nKv, groups * t, d); // (B, kvHeads, groups T, headDim)
-            // Scaled dot products: (B, kvHeads, groups T, keys). A single sequence's decode step has one
-            // query row per head: there a broadcast multiply-and-sum beats a batched matmul of 1-row
-            // matrices, whose per-matrix BLAS calls cost more than the arithmetic (profiled: bmm took 18
-            // of 80 ms per token); with more rows the matmul wins again (B = 32: 216 against 140 tokens/s).
-            boolean single = b == 1 && t == 1;
-            NDArray scores = single
-                    ? q.reshape(b, nKv, groups, 1, d).mul(allK.expandDims(2)).sum(new int[] {4}) // (B, kvHeads, groups, keys)
-                    : q.matMul(allK.transpose(0, 1, 3, 2));
-            scores = scores.mul(in.scale);
-            if (in.mask != null) {
-                // Causal and padding mask: -inf where a query may not look.
-                scores = scores.reshape(b, nKv, groups, t, keys) // (B, kvHeads, groups, T, keys)
-                        .add(in.mask) // mask (B, 1, 1, T, keys)
-                        .reshape(b, nKv, groups * t, keys); // (B, kvHeads, groups T, keys)
+            // The layer's intermediates live in their own scope, freed when the layer ends, so a pass
+            // holds one layer's activations at a time rather than all of them until it returns (a
+            // 512-token prefill kept ~1.3 GB alive); freed buffers are reused by the next layer
+            // instead of fresh pages. Results follow their first operand's manager, so attaching the
+            // layer's input here puts everything derived from it in the scope.
+            try (NDManager scope = step.newSubManager(w.device())) {
+                x.attach(scope);
+                x = decoderLayer(x, w, l, in, cache, rows, keys, b, t, scope);
+                x.attach(step); // the layer's output outlives its scope
             }
-            // Softmax over keys, max-subtracted so large scores do not overflow (spelled out for a single
-            // decode step, see softmax()).
-            NDArray probs = single ? softmax(scores) : scores.softmax(3);
-            // Mix the values by those weights (a single decode step: multiply-and-sum again, over keys).
-            NDArray mixed = (single
-                    ? probs.reshape(b, nKv, groups, keys, 1).mul(allV.expandDims(2)).sum(new int[] {3}) // (B, kvHeads, groups, headDim)
-                    : probs.matMul(allV)) // (B, kvHeads, groups T, headDim)
-                    .reshape(b, nKv, groups, t, d) // (B, kvHeads, groups, T, headDim)
-                    .transpose(0, 3, 1, 2, 4) // (B, T, kvHeads, groups, headDim)
-                    .reshape(b, t, config.qDim()); // (B, T, heads headDim)
-            // Output projection and residual.
-            x = x.add(linear(mixed, w.output(), null));
-
-            // MLP input norm.
-            h = rmsNorm(x, w.mlpNorm());
-            // Gate and up projections in one matrix product: (B, T, 2 intermediate)
-            NDList gateAndUp = linear(h, w.gateUp(), null).split(2, 2);
-            NDArray gate = gateAndUp.get(0); // (B, T, intermediate)
-            // SiLU(gate) * up, down projection, residual.
-            NDArray gated = gate.mul(Activation.sigmoid(gate)).mul(gateAndUp.get(1));
-            x = x.add(linear(gated, w.down(), null));
         }
 
         // Generation needs only each row's last real token: gather it before the (vocab-wide) head.
@@ -150,6 +99,78 @@ public final class Llama implements AutoCloseable {
         NDArray logits = linear(rmsNorm(x, weights.finalNorm()), weights.head(), null);
         logits.attach(step);
         return logits;
+    }
+
+    /**
+     * One decoder layer on x (B, T, hidden): RMSNorm, attention with rotary positions over the cache
+     * (this batch's keys and values written into it first), residual, RMSNorm, gated MLP, residual.
+     * Intermediates are attached to {@code scope}.
+     */
+    private NDArray decoderLayer(NDArray x, LlamaWeights.Layer w, int l, Inputs in, KvCache cache, NDIndex rows,
+                                 int keys, int b, int t, NDManager scope) {
+        int nKv = config.kvHeads();
+        int groups = config.kvGroups();
+        int d = config.headDim();
+
+        // Attention input norm.
+        NDArray h = rmsNorm(x, w.attentionNorm());
+        // q, k and v in one matrix product: (B, T, (heads + 2 kvHeads) headDim)
+        NDArray qkv = linear(h, w.qkv(), w.qkvBias()).reshape(b, t, config.heads() + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
+        NDList qkAndV = qkv.split(new long[] {config.heads() + nKv}, 2);
+        // Rotary positions on q and k together (v carries no position).
+        NDArray qk = Rope.rotate(qkAndV.get(0), in.cos, in.sin); // (B, T, heads + kvHeads, headDim)
+        NDList qAndK = qk.split(new long[] {config.heads()}, 2);
+        NDArray q = qAndK.get(0); // (B, T, heads, headDim)
+        NDArray k = qAndK.get(1); // (B, T, kvHeads, headDim)
+        NDArray v = qkAndV.get(1); // (B, T, kvHeads, headDim)
+        // Write k and v into each row's slot at each token's position, in place.
+        cache.keys(l).set(in.cacheIndex, k);
+        cache.values(l).set(in.cacheIndex, v);
+        // Read back all keys and values of these rows, the new ones included: views, no copy.
+        NDArray allK = cache.keys(l).get(scope, rows); // (B, kvHeads, keys, headDim)
+        NDArray allV = cache.values(l).get(scope, rows); // (B, kvHeads, keys, headDim)
+        // Grouped-query attention: the query heads of one group share their kv head, so group them
+        // beside the T axis and attend per kv head instead of repeating k and v `groups` times.
+        q = q.reshape(b, t, nKv, groups, d) // (B, T, kvHeads, groups, headDim)
+                .transpose(0, 2, 3, 1, 4) // (B, kvHeads, groups, T, headDim)
+                .reshape(b, nKv, groups * t, d); // (B, kvHeads, groups T, headDim)
+        // Scaled dot products: (B, kvHeads, groups T, keys). A single sequence's decode step has one
+        // query row per head: there a broadcast multiply-and-sum beats a batched matmul of 1-row
+        // matrices, whose per-matrix BLAS calls cost more than the arithmetic (profiled: bmm took 18
+        // of 80 ms per token); with more rows the matmul wins again (B = 32: 216 against 140 tokens/s).
+        boolean single = b == 1 && t == 1;
+        NDArray scores = single
+                ? q.reshape(b, nKv, groups, 1, d).mul(allK.expandDims(2)).sum(new int[] {4}) // (B, kvHeads, groups, keys)
+                : q.matMul(allK.transpose(0, 1, 3, 2));
+        scores = scores.mul(in.scale);
+        if (in.mask != null) {
+            // Causal and padding mask: -inf where a query may not look.
+            scores = scores.reshape(b, nKv, groups, t, keys) // (B, kvHeads, groups, T, keys)
+                    .add(in.mask) // mask (B, 1, 1, T, keys)
+                    .reshape(b, nKv, groups * t, keys); // (B, kvHeads, groups T, keys)
+        }
+        // Softmax over keys, max-subtracted so large scores do not overflow (spelled out for a single
+        // decode step, see softmax()).
+        NDArray probs = single ? softmax(scores) : scores.softmax(3);
+        // Mix the values by those weights (a single decode step: multiply-and-sum again, over keys).
+        NDArray mixed = (single
+                ? probs.reshape(b, nKv, groups, keys, 1).mul(allV.expandDims(2)).sum(new int[] {3}) // (B, kvHeads, groups, headDim)
+                : probs.matMul(allV)) // (B, kvHeads, groups T, headDim)
+                .reshape(b, nKv, groups, t, d) // (B, kvHeads, groups, T, headDim)
+                .transpose(0, 3, 1, 2, 4) // (B, T, kvHeads, groups, headDim)
+                .reshape(b, t, config.qDim()); // (B, T, heads headDim)
+        // Output projection and residual.
+        x = x.add(linear(mixed, w.output(), null));
+
+        // MLP input norm.
+        h = rmsNorm(x, w.mlpNorm());
+        // Gate and up projections in one matrix product: (B, T, 2 intermediate)
+        NDList gateAndUp = linear(h, w.gateUp(), null).split(2, 2);
+        NDArray gate = gateAndUp.get(0); // (B, T, intermediate)
+        // SiLU(gate) * up, down projection, residual.
+        NDArray gated = gate.mul(Activation.sigmoid(gate)).mul(gateAndUp.get(1));
+        x = x.add(linear(gated, w.down(), null));
+        return x;
     }
 
     /**

@@ -103,8 +103,8 @@ public final class ForwardBenchmark {
                             batch, steps * batch / sec, sec / steps * 1e3, w.bytes() * steps / sec / 1e9);
                 }
             }
-            long kvBytes = 2L * layers * cache.slots() * config.kvHeads() * cache.capacity() * config.headDim() * 4;
-            System.err.printf("weights %.0f MB, KV cache %.0f MB (capacity %d); %s%n", w.bytes() / 1e6, kvBytes / 1e6, cache.capacity(), rss());
+            long kvBytes = 2L * layers * cache.slots() * config.kvHeads() * (long) cache.maxContext() * config.headDim() * 4;
+            System.err.printf("weights %.0f MB, KV cache %.0f MB (allocated, max context %d); %s%n", w.bytes() / 1e6, kvBytes / 1e6, cache.maxContext(), rss());
         }
     }
 

@@ -139,6 +139,49 @@ class LlamaTest {
     }
 
     @Test
+    void uninitialisedCacheMemoryNeverReachesTheLogits() {
+        // The cache is allocated uninitialised; poison it with NaN, as garbage may be, and check that
+        // rows shorter than the batch's longest (which read keys beyond their own end) stay exact.
+        TinyCheckpoint c = TinyCheckpoint.builder().seed(7).gqa(4, 2).build();
+        try (Loaded m = Loaded.of(c, 3, "poisoned")) {
+            for (int l = 0; l < m.config.layers(); l++) {
+                m.cache.keys(l).set(new ai.djl.ndarray.index.NDIndex(":"), Float.NaN);
+                m.cache.values(l).set(new ai.djl.ndarray.index.NDIndex(":"), Float.NaN);
+            }
+            int[][] rows = {tokens(6, 1), tokens(2, 2)};
+            ReferenceLlama reference = new ReferenceLlama(c);
+            int v = c.vocab();
+            float[] got = m.run(new TokenBatch(rows, 1, new int[2], false));
+            for (int r = 0; r < rows.length; r++) {
+                assertClose(reference.logits(rows[r])[rows[r].length - 1], got, r * v, "prefill row " + r);
+            }
+            // Decode well past the zeroed block of the short row: it reads the long row's frontier.
+            int[] a = rows[0];
+            int[] b = rows[1];
+            for (int i = 0; i < 70; i++) {
+                int[] na = java.util.Arrays.copyOf(a, a.length + 1);
+                na[a.length] = 20 + i % 9;
+                int[] nb = java.util.Arrays.copyOf(b, b.length + 1);
+                nb[b.length] = 30 + i % 5;
+                // The long row advances two tokens per step, so the frontier outruns the short row.
+                got = m.run(new TokenBatch(new int[][] {{na[a.length]}, {nb[b.length]}}, 1, new int[] {a.length, b.length}, false));
+                a = na;
+                b = nb;
+                if (a.length + 1 < 64) {
+                    int[] na2 = java.util.Arrays.copyOf(a, a.length + 1);
+                    na2[a.length] = 40 + i % 3;
+                    m.run(new TokenBatch(new int[][] {{na2[a.length]}}, 1, new int[] {a.length}, false));
+                    a = na2;
+                }
+                if (i % 10 == 9 || a.length + 1 >= 64) {
+                    assertClose(reference.logits(b)[b.length - 1], got, v, "short row at " + b.length);
+                }
+                if (a.length + 1 >= 64) break;
+            }
+        }
+    }
+
+    @Test
     void loadingReadsEachTensorOnceAndTiesTheHead() {
         for (boolean tied : new boolean[] {true, false}) {
             TinyCheckpoint c = TinyCheckpoint.builder().seed(5).tied(tied).build();
