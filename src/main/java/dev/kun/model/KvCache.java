@@ -21,8 +21,11 @@ import java.util.List;
  * garbage could be NaN, and NaN survives the mask. Layer i's cache lives on layer i's device.
  */
 public final class KvCache implements AutoCloseable {
-    /** Positions zeroed at a time when a slot's readable frontier advances (one op per layer per block). */
-    private static final int ZERO_BLOCK = 64;
+    /**
+     * Positions zeroed at a time when a slot's readable frontier advances: 16 positions of a 64-wide
+     * f32 head fill one 4 KB page, so at most about a page per slot and head is touched ahead of use.
+     */
+    private static final int ZERO_BLOCK = 16;
 
     private final LlamaConfig config;
     private final int slots;
@@ -84,15 +87,26 @@ public final class KvCache implements AutoCloseable {
         if (positions > maxContext) {
             throw new IllegalArgumentException("position " + positions + " is beyond the context of " + maxContext);
         }
-        for (int s = firstSlot; s < firstSlot + rows; s++) {
-            if (finite[s] >= positions) continue;
-            int to = Math.min(maxContext, (positions + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK);
-            NDIndex block = new NDIndex("{}, :, {}:{}", s, finite[s], to);
-            for (int l = 0; l < keys.length; l++) {
-                keys[l].set(block, 0f);
-                values[l].set(block, 0f);
+        int to = Math.min(maxContext, (positions + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK);
+        // Neighbouring slots with the same frontier (a batch decoding in step) are zeroed in one op.
+        int s = firstSlot;
+        while (s < firstSlot + rows) {
+            int from = finite[s];
+            int end = s + 1;
+            while (end < firstSlot + rows && finite[end] == from) end++;
+            if (from < positions) {
+                NDIndex block = new NDIndex("{}:{}, :, {}:{}", s, end, from, to);
+                // A scoped zero: set(index, Number) would leave a scalar array on the cache's manager.
+                try (NDManager scope = manager.newSubManager()) {
+                    for (int l = 0; l < keys.length; l++) {
+                        NDArray zero = scope.zeros(new Shape(), keys[l].getDataType(), keys[l].getDevice());
+                        keys[l].set(block, zero);
+                        values[l].set(block, zero);
+                    }
+                }
+                for (int i = s; i < end; i++) finite[i] = to;
             }
-            finite[s] = to;
+            s = end;
         }
     }
 

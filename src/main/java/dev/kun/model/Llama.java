@@ -134,7 +134,7 @@ public final class Llama implements AutoCloseable {
         q = q.reshape(b, t, nKv, groups, d) // (B, T, kvHeads, groups, headDim)
                 .transpose(0, 2, 3, 1, 4) // (B, kvHeads, groups, T, headDim)
                 .reshape(b, nKv, groups * t, d); // (B, kvHeads, groups T, headDim)
-        // Scaled dot products: (B, kvHeads, groups T, keys). A single sequence's decode step has one
+        // Scaled dot products (q carries the 1/sqrt(headDim), see LlamaWeights): (B, kvHeads, groups T, keys). A single sequence's decode step has one
         // query row per head: there a broadcast multiply-and-sum beats a batched matmul of 1-row
         // matrices, whose per-matrix BLAS calls cost more than the arithmetic (profiled: bmm took 18
         // of 80 ms per token); with more rows the matmul wins again (B = 32: 216 against 140 tokens/s).
@@ -142,7 +142,6 @@ public final class Llama implements AutoCloseable {
         NDArray scores = single
                 ? q.reshape(b, nKv, groups, 1, d).mul(allK.expandDims(2)).sum(new int[] {4}) // (B, kvHeads, groups, keys)
                 : q.matMul(allK.transpose(0, 1, 3, 2));
-        scores = scores.mul(in.scale);
         if (in.mask != null) {
             // Causal and padding mask: -inf where a query may not look.
             scores = scores.reshape(b, nKv, groups, t, keys) // (B, kvHeads, groups, T, keys)
@@ -210,12 +209,11 @@ public final class Llama implements AutoCloseable {
         final NDArray cos; // (B, T, 1, headDim)
         final NDArray sin; // (B, T, 1, headDim)
         final NDArray mask; // (B, 1, 1, T, keys) or null
-        final float scale;
         final int[] last; // index of each row's last real token
         final NDManager step;
 
         private Inputs(NDArray ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray mask,
-                       float scale, int[] last, NDManager step) {
+                       int[] last, NDManager step) {
             this.ids = ids;
             this.slots = slots;
             this.positions = positions;
@@ -223,7 +221,6 @@ public final class Llama implements AutoCloseable {
             this.cos = cos;
             this.sin = sin;
             this.mask = mask;
-            this.scale = scale;
             this.last = last;
             this.step = step;
         }
@@ -267,16 +264,15 @@ public final class Llama implements AutoCloseable {
             NDArray slotArray = step.create(slots, new Shape(b, t)).toDevice(device, false);
             NDArray positionArray = step.create(positions, new Shape(b, t)).toDevice(device, false);
             NDList cosSin = rope.at(positionArray, step);
-            float scale = (float) (1.0 / Math.sqrt(rope.headDim()));
             return new Inputs(idArray, slotArray, positionArray,
-                    cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false), mask, scale, last, step);
+                    cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false), mask, last, step);
         }
 
         /** The same inputs on another device (pipeline boundary). */
         Inputs to(Device device) {
             return new Inputs(ids, slots.toDevice(device, false), positions.toDevice(device, false),
                     cos.toDevice(device, false), sin.toDevice(device, false),
-                    mask == null ? null : mask.toDevice(device, false), scale, last, step);
+                    mask == null ? null : mask.toDevice(device, false), last, step);
         }
 
         NDArray rowIds(Device device) {

@@ -3,6 +3,7 @@ package dev.kun.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.kun.cli.ExitCodes;
@@ -26,8 +27,8 @@ public final class LlamaWeights implements AutoCloseable {
     public record Layer(
             Device device,
             NDArray attentionNorm, // (hidden)
-            NDArray qkv, // (qDim + 2 kvDim, hidden): rows of q, then k, then v
-            NDArray qkvBias, // (qDim + 2 kvDim) or null
+            NDArray qkv, // (qDim + 2 kvDim, hidden): rows of q (times 1/sqrt(headDim)), then k, then v
+            NDArray qkvBias, // (qDim + 2 kvDim) or null; q's part times 1/sqrt(headDim) too
             NDArray output, // (hidden, qDim)
             NDArray mlpNorm, // (hidden)
             NDArray gateUp, // (2 intermediate, hidden): rows of gate, then up
@@ -80,10 +81,16 @@ public final class LlamaWeights implements AutoCloseable {
                 NDArray qkvBias = config.attentionBias()
                         ? loader.vector(d, config.qDim() + 2 * config.kvDim(), a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias")
                         : null;
+                NDArray qkv = loader.matrix(d, config.qDim() + 2 * config.kvDim(), h, a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight");
+                // Attention scores are q.k / sqrt(headDim); rotary is linear, so the factor can sit in
+                // q's rows (and bias) once here instead of scaling every (T x keys) score matrix.
+                double scale = 1 / Math.sqrt(config.headDim());
+                scaleLeadingRows(qkv, config.qDim(), scale, manager);
+                if (qkvBias != null) scaleLeadingRows(qkvBias, config.qDim(), scale, manager);
                 layers.add(new Layer(
                         d,
                         loader.vector(d, h, p + "input_layernorm.weight"),
-                        loader.matrix(d, config.qDim() + 2 * config.kvDim(), h, a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight"),
+                        qkv,
                         qkvBias,
                         loader.matrix(d, h, config.qDim(), a + "o_proj.weight"),
                         loader.vector(d, h, p + "post_attention_layernorm.weight"),
@@ -106,6 +113,14 @@ public final class LlamaWeights implements AutoCloseable {
         } catch (RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /** Multiplies entries [0, rows) along the first axis of {@code array} by {@code factor}, in place. */
+    private static void scaleLeadingRows(NDArray array, long rows, double factor, NDManager manager) {
+        try (NDManager scope = manager.newSubManager(array.getDevice())) {
+            NDIndex leading = new NDIndex(":{}", rows);
+            array.set(leading, array.get(scope, leading).mul((float) factor));
         }
     }
 

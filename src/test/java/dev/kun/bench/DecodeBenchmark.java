@@ -103,7 +103,7 @@ public final class DecodeBenchmark {
         ObjectNode figures = Json.MAPPER.createObjectNode();
         try (TextGenerator generator = BenchEngine.open(dir, threads, batch, prefillTokens + decodeTokens + 64)) {
             double loadSeconds = (System.nanoTime() - t0) / 1e9;
-            log("loaded in %.1f s, RSS %.0f MB", loadSeconds, ProcessMemory.rssBytes() / 1e6);
+            log("loaded in %.1f s, %s", loadSeconds, ProcessMemory.breakdown());
 
             List<String> shortPrompts = new ArrayList<>();
             for (int i = 0; i < batch; i++) shortPrompts.add("the " + i + " in a " + (char) ('a' + i % 26) + " at the");
@@ -113,13 +113,14 @@ public final class DecodeBenchmark {
             timed(generator, List.of(shortPrompts.get(0)), 16);
             timed(generator, List.of(longPrompt), 1);
             timed(generator, shortPrompts, 4);
+            log("warmed up: %s", ProcessMemory.breakdown());
 
             Phase b1 = decodePhase(generator, List.of(shortPrompts.get(0)), "batch-1 decode");
-            log("batch-1 decode: %.1f tokens/s", b1.tokensPerSecond);
+            log("batch-1 decode: %.1f tokens/s; %s", b1.tokensPerSecond, ProcessMemory.breakdown());
             Phase pre = prefillPhase(generator, longPrompt);
-            log("prefill %d: %.1f tokens/s", prefillTokens, pre.tokensPerSecond);
+            log("prefill %d: %.1f tokens/s; %s", prefillTokens, pre.tokensPerSecond, ProcessMemory.breakdown());
             Phase b32 = decodePhase(generator, shortPrompts, "batch-" + batch + " decode");
-            log("batch-%d decode: %.1f tokens/s", batch, b32.tokensPerSecond);
+            log("batch-%d decode: %.1f tokens/s; %s", batch, b32.tokensPerSecond, ProcessMemory.breakdown());
 
             long peak = ProcessMemory.peakRssBytes();
             int shortLen = 0;
