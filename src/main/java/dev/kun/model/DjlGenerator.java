@@ -45,7 +45,8 @@ public final class DjlGenerator implements TextGenerator {
      * @param dtype         --dtype: auto, f32, f16 or bf16 (see {@link Precision})
      * @param maxBatch      sequences decoded together (KV cache slots)
      * @param maxContext    longest prompt plus generation; 0 = the model's, capped at 4096
-     * @param threads       CPU intra-op threads; 0 = PyTorch's default (one per core)
+     * @param threads       CPU threads, one tensor-parallel shard each (fewer when the kv heads or MLP
+     *                      width do not divide); 0 = one per core
      * @param prefillTokens padded prompt tokens per prefill (and scoring) forward pass
      */
     public record Options(String device, String devices, String dtype, int maxBatch, int maxContext, int threads, int prefillTokens) {
@@ -87,6 +88,7 @@ public final class DjlGenerator implements TextGenerator {
 
     private final NDManager root;
     private final LlamaWeights weights;
+    private final TensorParallel parallel;
     private final Llama model;
     private final KvCache cache;
     private final HfTokenizer tokenizer;
@@ -99,7 +101,6 @@ public final class DjlGenerator implements TextGenerator {
         Checkpoint checkpoint = Checkpoint.open(dir);
         try {
             Engine.getEngine("PyTorch");
-            if (options.threads() > 0) JniUtils.setNumThreads(options.threads());
             List<Device> devices = DeviceSpec.parse(options.device(), options.devices()).resolve();
             boolean cuda = devices.get(0).isGpu();
             Precision precision = Precision.choose(options.dtype(), cuda);
@@ -126,12 +127,20 @@ public final class DjlGenerator implements TextGenerator {
             int context = options.maxContext() > 0
                     ? Math.min(options.maxContext(), config.maxContext())
                     : Math.min(DEFAULT_CONTEXT_CAP, config.maxContext());
+            // On the CPU, one tensor-parallel shard per thread, each with PyTorch's intra-op threading
+            // off (see TensorParallel); a GPU runs its layers whole.
+            boolean gpu = placement.devices().stream().anyMatch(Device::isGpu);
+            int threads = options.threads() > 0 ? options.threads() : Runtime.getRuntime().availableProcessors();
+            int shards = gpu ? 1 : LlamaWeights.shardsFor(config, threads);
+            if (!gpu) JniUtils.setNumThreads(shards > 1 ? 1 : threads);
             long t0 = System.nanoTime();
-            this.weights = LlamaWeights.load(config, source, dtype, placement, root);
-            log.info("loaded {} MB of weights as {} in {} s", weights.bytes() / 1_000_000, dtype,
-                    String.format("%.1f", (System.nanoTime() - t0) / 1e9));
-            this.model = new Llama(weights, context, root);
-            this.cache = new KvCache(config, placement, options.maxBatch(), context, dtype, root);
+            this.weights = LlamaWeights.load(config, source, dtype, placement, shards, root);
+            log.info("loaded {} MB of weights as {} in {} s{}", weights.bytes() / 1_000_000, dtype,
+                    String.format("%.1f", (System.nanoTime() - t0) / 1e9),
+                    shards > 1 ? ", in " + shards + " tensor-parallel shards" : "");
+            this.parallel = new TensorParallel(shards);
+            this.model = new Llama(weights, context, parallel, root);
+            this.cache = new KvCache(config, placement, shards, options.maxBatch(), context, dtype, root);
             this.tokenizer = tokenizer;
             Set<Integer> end = new LinkedHashSet<>(eosTokenIds);
             tokenizer.specialTokenId("<|im_end|>").ifPresent(end::add);
@@ -230,6 +239,7 @@ public final class DjlGenerator implements TextGenerator {
     public synchronized void close() {
         cache.close();
         model.close();
+        parallel.close();
         weights.close();
         root.close();
         tokenizer.close();

@@ -31,29 +31,38 @@ public final class KvCache implements AutoCloseable {
     private final int slots;
     private final int maxContext;
     private final NDManager manager;
-    private final NDArray[] keys;
-    private final NDArray[] values;
+    private final NDArray[][] keys; // [layer][shard]
+    private final NDArray[][] values;
     /** Per slot: positions [0, finite[s]) hold written or zeroed values, never uninitialised memory. */
     private final int[] finite;
 
-    /**
-     * A cache of {@code slots} sequences of up to {@code maxContext} positions each.
-     */
+    /** An unsharded cache of {@code slots} sequences of up to {@code maxContext} positions each. */
     public KvCache(LlamaConfig config, LayerPlacement placement, int slots, int maxContext, DataType dtype, NDManager parent) {
+        this(config, placement, 1, slots, maxContext, dtype, parent);
+    }
+
+    /**
+     * A cache of {@code slots} sequences of up to {@code maxContext} positions each, its kv heads split
+     * over {@code shards} tensor-parallel shards (each shard's heads in their own tensors).
+     */
+    public KvCache(LlamaConfig config, LayerPlacement placement, int shards, int slots, int maxContext, DataType dtype,
+                   NDManager parent) {
         this.config = config;
         this.slots = slots;
         this.maxContext = maxContext;
         this.manager = parent.newSubManager();
-        this.keys = new NDArray[config.layers()];
-        this.values = new NDArray[config.layers()];
+        this.keys = new NDArray[config.layers()][shards];
+        this.values = new NDArray[config.layers()][shards];
         this.finite = new int[slots];
-        Shape shape = new Shape(slots, config.kvHeads(), maxContext, config.headDim());
+        Shape shape = new Shape(slots, config.kvHeads() / shards, maxContext, config.headDim());
         try {
             for (int l = 0; l < config.layers(); l++) {
                 Device device = placement.deviceOf(l);
-                // create(shape, dtype) is torch.empty: uninitialised, so untouched pages cost nothing.
-                keys[l] = manager.create(shape, dtype, device);
-                values[l] = manager.create(shape, dtype, device);
+                for (int s = 0; s < shards; s++) {
+                    // create(shape, dtype) is torch.empty: uninitialised, so untouched pages cost nothing.
+                    keys[l][s] = manager.create(shape, dtype, device);
+                    values[l][s] = manager.create(shape, dtype, device);
+                }
             }
         } catch (RuntimeException e) {
             manager.close();
@@ -69,14 +78,24 @@ public final class KvCache implements AutoCloseable {
         return maxContext;
     }
 
-    /** Keys of layer {@code layer}: (slots, kvHeads, maxContext, headDim). */
-    public NDArray keys(int layer) {
-        return keys[layer];
+    /** Keys of layer {@code layer}, shard {@code shard}: (slots, kvHeads / shards, maxContext, headDim). */
+    public NDArray keys(int layer, int shard) {
+        return keys[layer][shard];
     }
 
-    /** Values of layer {@code layer}: (slots, kvHeads, maxContext, headDim). */
+    /** Values of layer {@code layer}, shard {@code shard}: (slots, kvHeads / shards, maxContext, headDim). */
+    public NDArray values(int layer, int shard) {
+        return values[layer][shard];
+    }
+
+    /** Keys of layer {@code layer} of an unsharded cache. */
+    public NDArray keys(int layer) {
+        return keys(layer, 0);
+    }
+
+    /** Values of layer {@code layer} of an unsharded cache. */
     public NDArray values(int layer) {
-        return values[layer];
+        return values(layer, 0);
     }
 
     /**
@@ -99,9 +118,11 @@ public final class KvCache implements AutoCloseable {
                 // A scoped zero: set(index, Number) would leave a scalar array on the cache's manager.
                 try (NDManager scope = manager.newSubManager()) {
                     for (int l = 0; l < keys.length; l++) {
-                        NDArray zero = scope.zeros(new Shape(), keys[l].getDataType(), keys[l].getDevice());
-                        keys[l].set(block, zero);
-                        values[l].set(block, zero);
+                        NDArray zero = scope.zeros(new Shape(), keys[l][0].getDataType(), keys[l][0].getDevice());
+                        for (int h = 0; h < keys[l].length; h++) {
+                            keys[l][h].set(block, zero);
+                            values[l][h].set(block, zero);
+                        }
                     }
                 }
                 for (int i = s; i < end; i++) finite[i] = to;
@@ -115,8 +136,10 @@ public final class KvCache implements AutoCloseable {
         if (from == to || length == 0) return;
         finite[to] = Math.max(finite[to], length);
         for (int l = 0; l < keys.length; l++) {
-            copySlot(keys[l], from, to, length);
-            copySlot(values[l], from, to, length);
+            for (int h = 0; h < keys[l].length; h++) {
+                copySlot(keys[l][h], from, to, length);
+                copySlot(values[l][h], from, to, length);
+            }
         }
     }
 

@@ -3,12 +3,14 @@ package dev.kun.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
+import java.util.stream.IntStream;
 
 /**
  * The Llama forward pass (also Yi, Mistral and Qwen2, which differ only in configuration and q/k/v
@@ -16,16 +18,33 @@ import ai.djl.nn.Activation;
  * sharing, residual, RMSNorm, gated SiLU MLP, residual], then a final RMSNorm and the output head.
  * Stateless between calls: the keys and values of earlier tokens live in the {@link KvCache}.
  * Every intermediate NDArray is attached to the caller's per-step NDManager, so closing it frees them.
+ *
+ * <p>With tensor-parallel shards (CPU, see {@link TensorParallel}), each shard runs the attention of
+ * its heads and the MLP of its columns on its own thread; the output and down projections then give
+ * partial sums, added into the residual stream. With one shard that sum is the plain projection.
  */
 public final class Llama implements AutoCloseable {
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final Rope rope;
+    private final TensorParallel parallel;
 
-    /** A model over loaded weights, with rotary tables for positions [0, maxContext). */
+    /** An unsharded model (weights loaded with one shard): every op on the calling thread. */
     public Llama(LlamaWeights weights, int maxContext, NDManager manager) {
+        this(weights, maxContext, TensorParallel.none(), manager);
+    }
+
+    /**
+     * A model over loaded weights, with rotary tables for positions [0, maxContext), running its
+     * shards on {@code parallel} (which must have as many shards as the weights; not closed here).
+     */
+    Llama(LlamaWeights weights, int maxContext, TensorParallel parallel, NDManager manager) {
+        if (parallel.shards() != weights.shards()) {
+            throw new IllegalArgumentException(parallel.shards() + " shard threads for weights in " + weights.shards() + " shards");
+        }
         this.config = weights.config();
         this.weights = weights;
+        this.parallel = parallel;
         this.rope = new Rope(config, maxContext, weights.layers().get(0).device(), manager);
     }
 
@@ -60,8 +79,7 @@ public final class Llama implements AutoCloseable {
             throw new IllegalArgumentException("rows " + slot + ".." + (slot + b) + " outside the cache's " + cache.slots() + " slots");
         }
         // Keys this batch attends to: every cached position of its longest row.
-        int keys = 0;
-        for (int r = 0; r < b; r++) keys = Math.max(keys, batch.start()[r] + batch.tokens()[r].length);
+        int keys = IntStream.range(0, b).map(r -> batch.start()[r] + batch.tokens()[r].length).max().orElseThrow();
         // Every row reads keys [0, keys) and writes up to its padded reach: both must be in the cache.
         cache.prepare(slot, b, Math.max(keys, batch.reach()));
         Inputs in = Inputs.of(batch, keys, weights.layers().get(0).device(), weights.dtype(), rope, step);
@@ -84,7 +102,16 @@ public final class Llama implements AutoCloseable {
             // layer's input here puts everything derived from it in the scope.
             try (NDManager scope = step.newSubManager(w.device())) {
                 x.attach(scope);
-                x = decoderLayer(x, w, l, in, cache, rows, keys, b, t, scope);
+                NDArray input = x;
+                Inputs inputs = in;
+                int layer = l;
+                // Attention of each shard's heads; their output projections sum to the whole one.
+                NDArray[] attention = parallel.map(s -> attention(input, w, w.shards().get(s), layer, s, inputs, cache, rows, keys, b, t, scope));
+                x = x.add(TensorParallel.sum(attention)); // residual
+                NDArray mid = x;
+                // Gated MLP of each shard's columns; their down projections sum to the whole one.
+                NDArray[] mlp = parallel.map(s -> mlp(mid, w, w.shards().get(s)));
+                x = x.add(TensorParallel.sum(mlp)); // residual
                 x.attach(step); // the layer's output outlives its scope
             }
         }
@@ -95,40 +122,44 @@ public final class Llama implements AutoCloseable {
                     ? x.reshape(b, config.hiddenSize()) // (B, hidden)
                     : x.get(step, new NDIndex("{}, {}", in.rowIds(x.getDevice()), in.lastIds(x.getDevice()))); // (B, hidden)
         }
-        // Final norm and output head: logits (B, vocab) or (B, T, vocab).
-        NDArray logits = linear(rmsNorm(x, weights.finalNorm()), weights.head(), null);
+        // Final norm and output head: logits (B, vocab) or (B, T, vocab), each shard its block of the vocabulary.
+        NDArray normed = rmsNorm(x, weights.finalNorm());
+        NDArray[] blocks = parallel.map(s -> linear(normed, weights.headShards().get(s), null));
+        NDArray logits = blocks.length == 1 ? blocks[0] : NDArrays.concat(new NDList(blocks), -1);
         logits.attach(step);
         return logits;
     }
 
     /**
-     * One decoder layer on x (B, T, hidden): RMSNorm, attention with rotary positions over the cache
-     * (this batch's keys and values written into it first), residual, RMSNorm, gated MLP, residual.
-     * Intermediates are attached to {@code scope}.
+     * One shard's attention on x (B, T, hidden): RMSNorm, its q, k and v heads with rotary positions,
+     * its keys and values written into the cache, attention over the cache, and its part of the output
+     * projection: a (B, T, hidden) partial sum. Intermediates are attached to {@code scope}.
      */
-    private NDArray decoderLayer(NDArray x, LlamaWeights.Layer w, int l, Inputs in, KvCache cache, NDIndex rows,
-                                 int keys, int b, int t, NDManager scope) {
-        int nKv = config.kvHeads();
+    private NDArray attention(NDArray x, LlamaWeights.Layer w, LlamaWeights.Shard ws, int l, int shard, Inputs in,
+                              KvCache cache, NDIndex rows, int keys, int b, int t, NDManager scope) {
+        int shards = weights.shards();
+        int heads = config.heads() / shards;
+        int nKv = config.kvHeads() / shards;
         int groups = config.kvGroups();
         int d = config.headDim();
 
         // Attention input norm.
         NDArray h = rmsNorm(x, w.attentionNorm());
         // q, k and v in one matrix product: (B, T, (heads + 2 kvHeads) headDim)
-        NDArray qkv = linear(h, w.qkv(), w.qkvBias()).reshape(b, t, config.heads() + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
-        NDList qkAndV = qkv.split(new long[] {config.heads() + nKv}, 2);
+        NDArray qkv = linear(h, ws.qkv(), ws.qkvBias()).reshape(b, t, heads + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
+        NDList qkAndV = qkv.split(new long[] {heads + nKv}, 2);
         // Rotary positions on q and k together (v carries no position).
         NDArray qk = Rope.rotate(qkAndV.get(0), in.cos, in.sin); // (B, T, heads + kvHeads, headDim)
-        NDList qAndK = qk.split(new long[] {config.heads()}, 2);
+        NDList qAndK = qk.split(new long[] {heads}, 2);
         NDArray q = qAndK.get(0); // (B, T, heads, headDim)
         NDArray k = qAndK.get(1); // (B, T, kvHeads, headDim)
         NDArray v = qkAndV.get(1); // (B, T, kvHeads, headDim)
         // Write k and v into each row's slot at each token's position, in place.
-        cache.keys(l).set(in.cacheIndex, k);
-        cache.values(l).set(in.cacheIndex, v);
+        cache.keys(l, shard).set(in.cacheIndex, k);
+        cache.values(l, shard).set(in.cacheIndex, v);
         // Read back all keys and values of these rows, the new ones included: views, no copy.
-        NDArray allK = cache.keys(l).get(scope, rows); // (B, kvHeads, keys, headDim)
-        NDArray allV = cache.values(l).get(scope, rows); // (B, kvHeads, keys, headDim)
+        NDArray allK = cache.keys(l, shard).get(scope, rows); // (B, kvHeads, keys, headDim)
+        NDArray allV = cache.values(l, shard).get(scope, rows); // (B, kvHeads, keys, headDim)
         // Grouped-query attention: the query heads of one group share their kv head, so group them
         // beside the T axis and attend per kv head instead of repeating k and v `groups` times.
         q = q.reshape(b, t, nKv, groups, d) // (B, T, kvHeads, groups, headDim)
@@ -157,19 +188,24 @@ public final class Llama implements AutoCloseable {
                 : probs.matMul(allV)) // (B, kvHeads, groups T, headDim)
                 .reshape(b, nKv, groups, t, d) // (B, kvHeads, groups, T, headDim)
                 .transpose(0, 3, 1, 2, 4) // (B, T, kvHeads, groups, headDim)
-                .reshape(b, t, config.qDim()); // (B, T, heads headDim)
-        // Output projection and residual.
-        x = x.add(linear(mixed, w.output(), null));
+                .reshape(b, t, heads * d); // (B, T, heads headDim)
+        // This shard's columns of the output projection: a partial sum of the whole.
+        return linear(mixed, ws.output(), null);
+    }
 
+    /**
+     * One shard's gated MLP on x (B, T, hidden): RMSNorm, its gate and up columns, SiLU(gate) * up and
+     * its part of the down projection: a (B, T, hidden) partial sum.
+     */
+    private NDArray mlp(NDArray x, LlamaWeights.Layer w, LlamaWeights.Shard ws) {
         // MLP input norm.
-        h = rmsNorm(x, w.mlpNorm());
+        NDArray h = rmsNorm(x, w.mlpNorm());
         // Gate and up projections in one matrix product: (B, T, 2 intermediate)
-        NDList gateAndUp = linear(h, w.gateUp(), null).split(2, 2);
+        NDList gateAndUp = linear(h, ws.gateUp(), null).split(2, 2);
         NDArray gate = gateAndUp.get(0); // (B, T, intermediate)
-        // SiLU(gate) * up, down projection, residual.
+        // SiLU(gate) * up, then this shard's rows of the down projection.
         NDArray gated = gate.mul(Activation.sigmoid(gate)).mul(gateAndUp.get(1));
-        x = x.add(linear(gated, w.down(), null));
-        return x;
+        return linear(gated, ws.down(), null);
     }
 
     /**

@@ -19,20 +19,30 @@ import java.util.List;
  * Hugging Face (out, in) layout and are used through {@code linear}; the projections that read the
  * same input are fused into one matrix (q|k|v, gate|up), so a layer reads its input in three matrix
  * products instead of seven. Layers live where the {@link LayerPlacement} puts them (pipeline by
- * layers); the embedding sits with the first layer and the final norm and head with the last.
+ * layers); the embedding sits with the first layer and the final norm and head with the last. With
+ * more than one tensor-parallel shard (see {@link TensorParallel}), each layer's matrices are split
+ * Megatron's way: q/k/v and gate/up by rows (a shard's heads, a shard's intermediate columns), the
+ * output and down projections by columns, the head by rows (views, no copy).
  */
 public final class LlamaWeights implements AutoCloseable {
 
-    /** One decoder layer's tensors; {@code qkvBias} is null when the checkpoint has none. */
+    /** One decoder layer: its norms, and its matrices split into tensor-parallel shards. */
     public record Layer(
             Device device,
             NDArray attentionNorm, // (hidden)
-            NDArray qkv, // (qDim + 2 kvDim, hidden): rows of q (times 1/sqrt(headDim)), then k, then v
-            NDArray qkvBias, // (qDim + 2 kvDim) or null; q's part times 1/sqrt(headDim) too
-            NDArray output, // (hidden, qDim)
             NDArray mlpNorm, // (hidden)
-            NDArray gateUp, // (2 intermediate, hidden): rows of gate, then up
-            NDArray down) {} // (hidden, intermediate)
+            List<Shard> shards) {}
+
+    /**
+     * Shard s of S of a layer: query heads [s heads/S, (s+1) heads/S) with their kv heads, and
+     * intermediate columns [s I/S, (s+1) I/S). With one shard these are the whole fused matrices.
+     */
+    public record Shard(
+            NDArray qkv, // (qDim/S + 2 kvDim/S, hidden): q rows (times 1/sqrt(headDim)), then k, then v
+            NDArray qkvBias, // (qDim/S + 2 kvDim/S) or null; q's part times 1/sqrt(headDim) too
+            NDArray output, // (hidden, qDim/S): the o_proj columns of this shard's heads
+            NDArray gateUp, // (2 I/S, hidden): gate rows, then up rows
+            NDArray down) {} // (hidden, I/S)
 
     private final LlamaConfig config;
     private final LayerPlacement placement;
@@ -42,9 +52,10 @@ public final class LlamaWeights implements AutoCloseable {
     private final List<Layer> layers;
     private final NDArray finalNorm; // (hidden)
     private final NDArray head; // (vocab, hidden); the embedding itself when tied on one device
+    private final List<NDArray> headShards; // row blocks of head (views)
 
     private LlamaWeights(LlamaConfig config, LayerPlacement placement, DataType dtype, NDManager manager, NDArray embedding,
-                         List<Layer> layers, NDArray finalNorm, NDArray head) {
+                         List<Layer> layers, NDArray finalNorm, NDArray head, List<NDArray> headShards) {
         this.config = config;
         this.placement = placement;
         this.dtype = dtype;
@@ -53,23 +64,47 @@ public final class LlamaWeights implements AutoCloseable {
         this.layers = layers;
         this.finalNorm = finalNorm;
         this.head = head;
+        this.headShards = headShards;
+    }
+
+    /** The largest shard count up to {@code wanted} that divides both the kv heads and the MLP width. */
+    public static int shardsFor(LlamaConfig config, int wanted) {
+        for (int s = Math.max(1, wanted); s > 1; s--) {
+            if (config.kvHeads() % s == 0 && config.intermediateSize() % s == 0) return s;
+        }
+        return 1;
+    }
+
+    /** {@link #load(LlamaConfig, WeightSource, DataType, LayerPlacement, int, NDManager)} unsharded. */
+    public static LlamaWeights load(LlamaConfig config, WeightSource source, DataType dtype,
+                                    LayerPlacement placement, NDManager parent) {
+        return load(config, source, dtype, placement, 1, parent);
     }
 
     /**
      * Reads every tensor of {@code source} as {@code dtype} (FLOAT32 or FLOAT16) onto the layers'
-     * devices. Each tensor's host buffer is released once it is on its device, so at most one tensor
-     * (one fused matrix) exists twice at any time. The output head is the embedding when the config
-     * ties them or the checkpoint has no {@code lm_head.weight}.
+     * devices, split into {@code shards} tensor-parallel shards (a divisor of the kv heads and the MLP
+     * width, see {@link #shardsFor}). Each tensor's host buffer is released once it is on its device,
+     * and a split matrix is released once its shards are made, so at most one tensor (one fused
+     * matrix) exists twice at any time. The output head is the embedding when the config ties them or
+     * the checkpoint has no {@code lm_head.weight}.
      */
     public static LlamaWeights load(LlamaConfig config, WeightSource source, DataType dtype,
-                                    LayerPlacement placement, NDManager parent) {
+                                    LayerPlacement placement, int shards, NDManager parent) {
         if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
             throw new IllegalArgumentException("weights load as FLOAT32 or FLOAT16, not " + dtype);
+        }
+        if (shards < 1 || config.kvHeads() % shards != 0 || config.intermediateSize() % shards != 0) {
+            throw new IllegalArgumentException(shards + " shards do not divide " + config.kvHeads() + " kv heads and "
+                    + config.intermediateSize() + " intermediate columns");
         }
         NDManager manager = parent.newSubManager();
         try {
             Loader loader = new Loader(config, source, dtype, manager);
             int h = config.hiddenSize();
+            long q = config.qDim();
+            long kv = config.kvDim();
+            long inter = config.intermediateSize();
             Device first = placement.embeddingDevice();
             Device last = placement.headDevice();
             NDArray embedding = loader.matrix(first, config.vocabSize(), h, "model.embed_tokens.weight");
@@ -79,23 +114,29 @@ public final class LlamaWeights implements AutoCloseable {
                 Device d = placement.deviceOf(i);
                 String a = p + "self_attn.";
                 NDArray qkvBias = config.attentionBias()
-                        ? loader.vector(d, config.qDim() + 2 * config.kvDim(), a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias")
+                        ? loader.vector(d, q + 2 * kv, a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias")
                         : null;
-                NDArray qkv = loader.matrix(d, config.qDim() + 2 * config.kvDim(), h, a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight");
+                NDArray qkv = loader.matrix(d, q + 2 * kv, h, a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight");
                 // Attention scores are q.k / sqrt(headDim); rotary is linear, so the factor can sit in
                 // q's rows (and bias) once here instead of scaling every (T x keys) score matrix.
                 double scale = 1 / Math.sqrt(config.headDim());
-                scaleLeadingRows(qkv, config.qDim(), scale, manager);
-                if (qkvBias != null) scaleLeadingRows(qkvBias, config.qDim(), scale, manager);
-                layers.add(new Layer(
-                        d,
-                        loader.vector(d, h, p + "input_layernorm.weight"),
-                        qkv,
-                        qkvBias,
-                        loader.matrix(d, h, config.qDim(), a + "o_proj.weight"),
-                        loader.vector(d, h, p + "post_attention_layernorm.weight"),
-                        loader.matrix(d, 2 * config.intermediateSize(), h, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"),
-                        loader.matrix(d, h, config.intermediateSize(), p + "mlp.down_proj.weight")));
+                scaleLeadingRows(qkv, q, scale, manager);
+                if (qkvBias != null) scaleLeadingRows(qkvBias, q, scale, manager);
+                NDArray attentionNorm = loader.vector(d, h, p + "input_layernorm.weight");
+                List<NDArray> qkvShards = splitRows(qkv, new long[] {q, kv, kv}, shards, manager);
+                List<NDArray> biasShards = qkvBias == null ? null : splitRows(qkvBias, new long[] {q, kv, kv}, shards, manager);
+                List<NDArray> outputShards = splitColumns(loader.matrix(d, h, q, a + "o_proj.weight"), shards, manager);
+                NDArray mlpNorm = loader.vector(d, h, p + "post_attention_layernorm.weight");
+                List<NDArray> gateUpShards = splitRows(
+                        loader.matrix(d, 2 * inter, h, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"),
+                        new long[] {inter, inter}, shards, manager);
+                List<NDArray> downShards = splitColumns(loader.matrix(d, h, inter, p + "mlp.down_proj.weight"), shards, manager);
+                List<Shard> layerShards = new ArrayList<>();
+                for (int s = 0; s < shards; s++) {
+                    layerShards.add(new Shard(qkvShards.get(s), biasShards == null ? null : biasShards.get(s),
+                            outputShards.get(s), gateUpShards.get(s), downShards.get(s)));
+                }
+                layers.add(new Layer(d, attentionNorm, mlpNorm, List.copyOf(layerShards)));
             }
             NDArray finalNorm = loader.vector(last, h, "model.norm.weight");
             boolean tied = config.tiedEmbeddings() || !source.names().contains("lm_head.weight");
@@ -108,12 +149,64 @@ public final class LlamaWeights implements AutoCloseable {
                 head = embedding.toDevice(last, true);
                 head.attach(manager);
             }
+            List<NDArray> headShards = new ArrayList<>();
+            long vocab = config.vocabSize();
+            for (int s = 0; s < shards; s++) {
+                // Row blocks of a contiguous matrix are contiguous views: the head is not copied.
+                headShards.add(shards == 1 ? head : head.get(manager, new NDIndex("{}:{}", vocab * s / shards, vocab * (s + 1) / shards)));
+            }
             manager.cap(); // from here on, an op result attached to the weights would be a leak: fail instead
-            return new LlamaWeights(config, placement, dtype, manager, embedding, List.copyOf(layers), finalNorm, head);
+            return new LlamaWeights(config, placement, dtype, manager, embedding, List.copyOf(layers), finalNorm, head,
+                    List.copyOf(headShards));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * Shard s of a matrix (or vector) made of row sections (q|k|v, gate|up): block s of every section,
+     * stacked. The whole is closed once split; with one shard it is returned as it is.
+     */
+    private static List<NDArray> splitRows(NDArray whole, long[] sections, int shards, NDManager manager) {
+        if (shards == 1) return List.of(whole);
+        List<NDArray> out = new ArrayList<>();
+        try (NDManager scope = manager.newSubManager(whole.getDevice())) {
+            for (int s = 0; s < shards; s++) {
+                ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
+                long offset = 0;
+                for (long length : sections) {
+                    long block = length / shards;
+                    parts.add(whole.get(scope, new NDIndex("{}:{}", offset + s * block, offset + (s + 1) * block)));
+                    offset += length;
+                }
+                NDArray shard = ai.djl.ndarray.NDArrays.concat(parts, 0); // a copy, contiguous
+                shard.attach(manager);
+                out.add(shard);
+            }
+        }
+        whole.close();
+        return out;
+    }
+
+    /** Column block s of a (rows, columns) matrix, as contiguous copies; the whole is closed once split. */
+    private static List<NDArray> splitColumns(NDArray whole, int shards, NDManager manager) {
+        if (shards == 1) return List.of(whole);
+        long rows = whole.getShape().get(0);
+        long columns = whole.getShape().get(1);
+        long block = columns / shards;
+        List<NDArray> out = new ArrayList<>();
+        try (NDManager scope = manager.newSubManager(whole.getDevice())) {
+            for (int s = 0; s < shards; s++) {
+                NDArray view = whole.get(scope, new NDIndex(":, {}:{}", s * block, (s + 1) * block));
+                // flatten copies a strided view into contiguous memory; reshape back is a view of it
+                NDArray shard = view.flatten().reshape(rows, block);
+                shard.attach(manager);
+                out.add(shard);
+            }
+        }
+        whole.close();
+        return out;
     }
 
     /** Multiplies entries [0, rows) along the first axis of {@code array} by {@code factor}, in place. */
@@ -256,6 +349,16 @@ public final class LlamaWeights implements AutoCloseable {
         return head;
     }
 
+    /** Row blocks of the head, one per tensor-parallel shard (views of {@link #head()}). */
+    public List<NDArray> headShards() {
+        return headShards;
+    }
+
+    /** Tensor-parallel shards per layer. */
+    public int shards() {
+        return headShards.size();
+    }
+
     /** Where each layer lives. */
     public LayerPlacement placement() {
         return placement;
@@ -263,8 +366,18 @@ public final class LlamaWeights implements AutoCloseable {
 
     /** Total bytes of the weight tensors (the head counted once when tied). */
     public long bytes() {
+        List<NDArray> all = new ArrayList<>(List.of(embedding, finalNorm));
+        if (head != embedding) all.add(head); // the head shards are views of it
+        for (Layer l : layers) {
+            all.add(l.attentionNorm());
+            all.add(l.mlpNorm());
+            for (Shard s : l.shards()) {
+                all.addAll(List.of(s.qkv(), s.output(), s.gateUp(), s.down()));
+                if (s.qkvBias() != null) all.add(s.qkvBias());
+            }
+        }
         long n = 0;
-        for (NDArray a : manager.getManagedArrays()) n += a.size() * a.getDataType().getNumOfBytes();
+        for (NDArray a : all) n += a.size() * a.getDataType().getNumOfBytes();
         return n;
     }
 

@@ -124,7 +124,8 @@ public final class ForwardBenchmark {
             NDArray x = step.randomNormal(new ai.djl.ndarray.types.Shape(1, 1, h));
             NDArray xi = step.randomNormal(new ai.djl.ndarray.types.Shape(1, 1, inter));
             for (LlamaWeights.Layer l : w.layers()) {
-                lin(x, l.qkv()); lin(x, l.output()); lin(x, l.gateUp()); lin(xi, l.down());
+                LlamaWeights.Shard s = l.shards().get(0);
+                lin(x, s.qkv()); lin(x, s.output()); lin(x, s.gateUp()); lin(xi, s.down());
             }
             lin(x, w.head()).toFloatArray();
         }
