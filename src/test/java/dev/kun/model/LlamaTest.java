@@ -35,23 +35,35 @@ class LlamaTest {
         root.close();
     }
 
+    /** Each checkpoint variant unsharded and in two tensor-parallel shards (where its kv heads allow). */
     static Stream<Arguments> variants() {
         return Stream.of(
                 Arguments.of("llama F32 untied", TinyCheckpoint.builder().seed(1).build()),
                 Arguments.of("llama BF16 GQA tied", TinyCheckpoint.builder().seed(2).gqa(4, 2).tied(true).dtype("BF16").build()),
-                Arguments.of("qwen2 biases, GQA 4:1, linear rope x2, theta 500k",
-                        TinyCheckpoint.builder().seed(3).modelType("qwen2").gqa(4, 1).linearRopeScaling(2.0).ropeTheta(500000).build()));
+                Arguments.of("qwen2 biases, GQA 4:2, linear rope x2, theta 500k",
+                        TinyCheckpoint.builder().seed(3).modelType("qwen2").gqa(4, 2).linearRopeScaling(2.0).ropeTheta(500000).build()),
+                Arguments.of("qwen2 biases, GQA 4:1",
+                        TinyCheckpoint.builder().seed(8).modelType("qwen2").gqa(4, 1).build()))
+                .flatMap(a -> Stream.of(1, 2).map(shards -> Arguments.of(a.get()[0] + ", " + shards + " shard(s)", a.get()[1], shards)));
     }
 
     /** A loaded model over {@code c}, with a cache of {@code slots} slots. */
-    record Loaded(TinyCheckpoint c, LlamaConfig config, LlamaWeights weights, Llama model, KvCache cache) implements AutoCloseable {
+    record Loaded(TinyCheckpoint c, LlamaConfig config, LlamaWeights weights, TensorParallel parallel, Llama model, KvCache cache)
+            implements AutoCloseable {
         static Loaded of(TinyCheckpoint c, int slots, String name) {
+            return of(c, slots, name, 1);
+        }
+
+        /** With up to {@code shards} tensor-parallel shards (fewer when the kv heads do not divide). */
+        static Loaded of(TinyCheckpoint c, int slots, String name, int shards) {
             Path dir = c.write(tmp.resolve(name.replaceAll("[^a-zA-Z0-9]", "_") + slots));
             LlamaConfig config = LlamaConfig.read(dir);
+            int n = LlamaWeights.shardsFor(config, shards);
             LayerPlacement devices = LayerPlacement.single(config.layers(), Device.cpu());
-            LlamaWeights w = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT32, devices, root);
-            Llama m = new Llama(w, 64, root);
-            return new Loaded(c, config, w, m, new KvCache(config, devices, slots, 64, DataType.FLOAT32, root));
+            LlamaWeights w = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT32, devices, n, root);
+            TensorParallel parallel = new TensorParallel(n);
+            Llama m = new Llama(w, 64, parallel, root);
+            return new Loaded(c, config, w, parallel, m, new KvCache(config, devices, n, slots, 64, DataType.FLOAT32, root));
         }
 
         float[] run(TokenBatch batch) {
@@ -65,6 +77,7 @@ class LlamaTest {
         public void close() {
             cache.close();
             model.close();
+            parallel.close();
             weights.close();
         }
     }
@@ -85,8 +98,9 @@ class LlamaTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
-    void allPositionsMatchTheReference(String name, TinyCheckpoint c) {
-        try (Loaded m = Loaded.of(c, 1, name)) {
+    void allPositionsMatchTheReference(String name, TinyCheckpoint c, int shards) {
+        try (Loaded m = Loaded.of(c, 1, name, shards)) {
+            assertEquals(shards == 2 && c.kvHeads() % 2 == 0 ? 2 : 1, m.weights.shards(), "shards");
             int[] t = tokens(9, 1);
             double[][] ref = new ReferenceLlama(c).logits(t);
             float[] got = m.run(new TokenBatch(new int[][] {t}, 0, new int[] {0}, true));
@@ -98,8 +112,8 @@ class LlamaTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
-    void decodingWithTheCacheEqualsFullRecomputation(String name, TinyCheckpoint c) {
-        try (Loaded m = Loaded.of(c, 1, name)) {
+    void decodingWithTheCacheEqualsFullRecomputation(String name, TinyCheckpoint c, int shards) {
+        try (Loaded m = Loaded.of(c, 1, name, shards)) {
             int[] t = tokens(12, 2);
             double[][] ref = new ReferenceLlama(c).logits(t);
             int prefill = 4;
@@ -114,8 +128,8 @@ class LlamaTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
-    void paddedBatchesEqualEachRowAlone(String name, TinyCheckpoint c) {
-        try (Loaded m = Loaded.of(c, 4, name)) {
+    void paddedBatchesEqualEachRowAlone(String name, TinyCheckpoint c, int shards) {
+        try (Loaded m = Loaded.of(c, 4, name, shards)) {
             int[][] rows = {tokens(7, 3), tokens(2, 4), tokens(5, 5)};
             ReferenceLlama reference = new ReferenceLlama(c);
             int v = c.vocab();
@@ -143,10 +157,12 @@ class LlamaTest {
         // The cache is allocated uninitialised; poison it with NaN, as garbage may be, and check that
         // rows shorter than the batch's longest (which read keys beyond their own end) stay exact.
         TinyCheckpoint c = TinyCheckpoint.builder().seed(7).gqa(4, 2).build();
-        try (Loaded m = Loaded.of(c, 3, "poisoned")) {
+        try (Loaded m = Loaded.of(c, 3, "poisoned", 2)) {
             for (int l = 0; l < m.config.layers(); l++) {
-                m.cache.keys(l).set(new ai.djl.ndarray.index.NDIndex(":"), Float.NaN);
-                m.cache.values(l).set(new ai.djl.ndarray.index.NDIndex(":"), Float.NaN);
+                for (int s = 0; s < m.weights.shards(); s++) {
+                    m.cache.keys(l, s).set(new ai.djl.ndarray.index.NDIndex(":"), Float.NaN);
+                    m.cache.values(l, s).set(new ai.djl.ndarray.index.NDIndex(":"), Float.NaN);
+                }
             }
             int[][] rows = {tokens(6, 1), tokens(2, 2)};
             ReferenceLlama reference = new ReferenceLlama(c);
@@ -216,7 +232,7 @@ class LlamaTest {
     @Test
     void stepsLeaveNoArraysBehind() {
         TinyCheckpoint c = TinyCheckpoint.builder().seed(4).gqa(4, 2).build();
-        try (Loaded m = Loaded.of(c, 2, "leak")) {
+        try (Loaded m = Loaded.of(c, 2, "leak", 2)) {
             m.run(new TokenBatch(new int[][] {tokens(5, 1), tokens(3, 2)}, 0, new int[2], false));
             int cacheArrays = m.cache.managedArrays();
             int rootArrays = root.getManagedArrays().size();
