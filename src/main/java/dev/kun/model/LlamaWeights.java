@@ -113,24 +113,25 @@ public final class LlamaWeights implements AutoCloseable {
                 String p = "model.layers." + i + ".";
                 Device d = placement.deviceOf(i);
                 String a = p + "self_attn.";
-                NDArray qkvBias = config.attentionBias()
-                        ? loader.vector(d, q + 2 * kv, a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias")
+                long[] qkvSections = {q, kv, kv};
+                List<NDArray> qkvShards = loader.rowShards(d, h, qkvSections, shards,
+                        a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight");
+                List<NDArray> biasShards = config.attentionBias()
+                        ? loader.rowShards(d, 0, qkvSections, shards, a + "q_proj.bias", a + "k_proj.bias", a + "v_proj.bias")
                         : null;
-                NDArray qkv = loader.matrix(d, q + 2 * kv, h, a + "q_proj.weight", a + "k_proj.weight", a + "v_proj.weight");
                 // Attention scores are q.k / sqrt(headDim); rotary is linear, so the factor can sit in
                 // q's rows (and bias) once here instead of scaling every (T x keys) score matrix.
                 double scale = 1 / Math.sqrt(config.headDim());
-                scaleLeadingRows(qkv, q, scale, manager);
-                if (qkvBias != null) scaleLeadingRows(qkvBias, q, scale, manager);
+                for (int s = 0; s < shards; s++) {
+                    scaleLeadingRows(qkvShards.get(s), q / shards, scale, manager);
+                    if (biasShards != null) scaleLeadingRows(biasShards.get(s), q / shards, scale, manager);
+                }
                 NDArray attentionNorm = loader.vector(d, h, p + "input_layernorm.weight");
-                List<NDArray> qkvShards = splitRows(qkv, new long[] {q, kv, kv}, shards, manager);
-                List<NDArray> biasShards = qkvBias == null ? null : splitRows(qkvBias, new long[] {q, kv, kv}, shards, manager);
-                List<NDArray> outputShards = splitColumns(loader.matrix(d, h, q, a + "o_proj.weight"), shards, manager);
+                List<NDArray> outputShards = loader.columnShards(d, h, q, shards, a + "o_proj.weight");
                 NDArray mlpNorm = loader.vector(d, h, p + "post_attention_layernorm.weight");
-                List<NDArray> gateUpShards = splitRows(
-                        loader.matrix(d, 2 * inter, h, p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight"),
-                        new long[] {inter, inter}, shards, manager);
-                List<NDArray> downShards = splitColumns(loader.matrix(d, h, inter, p + "mlp.down_proj.weight"), shards, manager);
+                List<NDArray> gateUpShards = loader.rowShards(d, h, new long[] {inter, inter}, shards,
+                        p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
+                List<NDArray> downShards = loader.columnShards(d, h, inter, shards, p + "mlp.down_proj.weight");
                 List<Shard> layerShards = new ArrayList<>();
                 for (int s = 0; s < shards; s++) {
                     layerShards.add(new Shard(qkvShards.get(s), biasShards == null ? null : biasShards.get(s),
@@ -234,6 +235,89 @@ public final class LlamaWeights implements AutoCloseable {
             this.manager = manager;
         }
 
+        /**
+         * Tensor-parallel row shards of a matrix (or, with {@code columns} 0, a vector) made of the row
+         * sections {@code names} (q|k|v, gate|up): shard s stacks block s of every section. On the CPU
+         * each shard is read from the file straight into its own tensor; elsewhere the whole is loaded
+         * and split.
+         */
+        List<NDArray> rowShards(Device device, long columns, long[] sections, int shards, String... names) {
+            long rows = Arrays.stream(sections).sum();
+            Shape whole = columns == 0 ? new Shape(rows) : new Shape(rows, columns);
+            if (shards == 1 || !device.equals(Device.cpu())) {
+                return splitRows(load(device, whole, names), sections, shards, manager);
+            }
+            check(whole, names);
+            for (int i = 0; i < names.length; i++) {
+                long[] shape = source.info(names[i]).shape();
+                if (shape[0] != sections[i]) {
+                    throw new KunException(ExitCodes.BACKEND, "tensor " + names[i] + " has " + shape[0]
+                            + " rows, config.json implies " + sections[i]);
+                }
+            }
+            List<NDArray> out = new ArrayList<>();
+            for (int s = 0; s < shards; s++) {
+                Shape shape = columns == 0 ? new Shape(rows / shards) : new Shape(rows / shards, columns);
+                NDArray shard = manager.create(shape, dtype, device);
+                ByteBuffer dest = view(shard);
+                for (int i = 0; i < names.length; i++) {
+                    int block = Math.toIntExact(sections[i] / shards);
+                    source.readRows(names[i], dtype, (long) s * block, block, dest);
+                }
+                out.add(shard);
+            }
+            return out;
+        }
+
+        /**
+         * Tensor-parallel column shards of the (rows, columns) matrix {@code name}. On the CPU the file
+         * is read a few rows at a time through a small staging buffer whose column blocks go to their
+         * shards' tensors, so the whole matrix never exists; elsewhere it is loaded and split.
+         */
+        List<NDArray> columnShards(Device device, long rows, long columns, int shards, String name) {
+            Shape whole = new Shape(rows, columns);
+            if (shards == 1 || !device.equals(Device.cpu())) {
+                return splitColumns(load(device, whole, name), shards, manager);
+            }
+            check(whole, name);
+            int width = dtype.getNumOfBytes();
+            long rowBytes = columns * width;
+            int blockBytes = Math.toIntExact(columns / shards * width);
+            List<NDArray> out = new ArrayList<>();
+            ByteBuffer[] dest = new ByteBuffer[shards];
+            for (int s = 0; s < shards; s++) {
+                out.add(manager.create(new Shape(rows, columns / shards), dtype, device));
+                dest[s] = view(out.get(s));
+            }
+            int chunk = (int) Math.max(1, Math.min(rows, (4L << 20) / rowBytes));
+            ByteBuffer staging = ByteBuffer.allocateDirect(Math.toIntExact(chunk * rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
+            try {
+                for (long first = 0; first < rows; first += chunk) {
+                    int n = (int) Math.min(chunk, rows - first);
+                    staging.clear();
+                    source.readRows(name, dtype, first, n, staging);
+                    for (int r = 0; r < n; r++) {
+                        for (int s = 0; s < shards; s++) {
+                            int from = Math.toIntExact(r * rowBytes + (long) s * blockBytes);
+                            dest[s].put(staging.slice(from, blockBytes));
+                        }
+                    }
+                }
+            } finally {
+                DirectMemory.free(staging);
+            }
+            return out;
+        }
+
+        /** A direct little-endian view of a new contiguous CPU tensor's memory, to read into. */
+        private ByteBuffer view(NDArray array) {
+            ByteBuffer dest = ((ai.djl.pytorch.engine.PtNDArray) array).toByteBuffer(true).order(ByteOrder.LITTLE_ENDIAN);
+            if (!dest.isDirect() || dest.capacity() != array.size() * dtype.getNumOfBytes()) {
+                throw new IllegalStateException("DJL gave no direct view of a new tensor's memory");
+            }
+            return dest;
+        }
+
         NDArray vector(Device device, long length, String... names) {
             return load(device, new Shape(length), names);
         }
@@ -242,7 +326,8 @@ public final class LlamaWeights implements AutoCloseable {
             return load(device, new Shape(rows, columns), names);
         }
 
-        private NDArray load(Device device, Shape shape, String... names) {
+        /** Checks that {@code names} exist and stack (by rows) into {@code shape}; returns their element count. */
+        private long check(Shape shape, String... names) {
             long elements = 0;
             for (String name : names) {
                 if (!source.names().contains(name)) {
@@ -264,9 +349,17 @@ public final class LlamaWeights implements AutoCloseable {
                 throw new KunException(ExitCodes.BACKEND, "tensor" + (names.length > 1 ? "s " : " ") + String.join(", ", names)
                         + " hold " + elements + " values, config.json implies " + shape);
             }
+            return elements;
+        }
+
+        private NDArray load(Device device, Shape shape, String... names) {
+            long elements = check(shape, names);
             long bytes = elements * dtype.getNumOfBytes();
             if (bytes > blockBytes && names.length == 1) {
                 return loadInBlocks(device, shape, names[0]);
+            }
+            if (device.equals(Device.cpu()) && bytes <= Integer.MAX_VALUE - 8) {
+                return readInPlace(device, shape, names);
             }
             ByteBuffer host = names.length == 1 ? source.read(names[0], dtype) : fuse(names, elements);
             try (NDManager cpu = manager.newSubManager(Device.cpu())) {
@@ -280,6 +373,28 @@ public final class LlamaWeights implements AutoCloseable {
                 wrapped.close();
                 DirectMemory.free(host);
                 return array;
+            }
+        }
+
+        /**
+         * On the CPU, the tensor is allocated first and the file read straight into its memory (DJL
+         * hands out a direct buffer over a contiguous CPU tensor's storage): no host buffer, no copy,
+         * and no freed load buffers left between the weights in the C heap (they held ~100 MB of
+         * resident memory after loading). Parts of a fused matrix are read one after the other.
+         */
+        private NDArray readInPlace(Device device, Shape shape, String... names) {
+            NDArray array = manager.create(shape, dtype, device);
+            try {
+                ByteBuffer dest = view(array);
+                for (String name : names) {
+                    long[] s = source.info(name).shape();
+                    source.readRows(name, dtype, 0, s.length == 0 ? 1 : Math.toIntExact(s[0]), dest);
+                }
+                if (dest.hasRemaining()) throw new IllegalStateException("tensor " + String.join(", ", names) + " read short");
+                return array;
+            } catch (RuntimeException e) {
+                array.close();
+                throw e;
             }
         }
 
