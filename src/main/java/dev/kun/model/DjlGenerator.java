@@ -27,7 +27,10 @@ import org.slf4j.LoggerFactory;
  * are left out of the text. Thread-safe: calls are serialised.
  *
  * <p>Memory: the weights once (in the chosen dtype) plus a KV cache of 2 x layers x maxBatch x kvHeads
- * x capacity x headDim values, where capacity grows by doubling up to maxContext as sequences lengthen.
+ * x maxContext x headDim values, allocated at start and never grown; on the CPU only the pages of
+ * positions actually reached are resident (see {@link KvCache}), on a GPU all of it is reserved, so a
+ * run that does not fit fails at start. On the CPU the layers run as tensor-parallel shards, one per
+ * thread ({@link TensorParallel}); results are reproducible for a given thread count.
  *
  * <p>A prompt must leave room for one generated token ({@code tokens < maxContext}); otherwise the
  * whole call fails with a bad-input error naming the request, before any work, so callers that
