@@ -24,6 +24,9 @@ import java.util.stream.IntStream;
  * partial sums, added into the residual stream. With one shard that sum is the plain projection.
  */
 public final class Llama implements AutoCloseable {
+    /** Queries per attention block of a long prefill (see attention()); lowered by tests. */
+    static int queryBlock = 128;
+
     private final LlamaConfig config;
     private final LlamaWeights weights;
     private final Rope rope;
@@ -163,31 +166,34 @@ public final class Llama implements AutoCloseable {
         // Grouped-query attention: the query heads of one group share their kv head, so group them
         // beside the T axis and attend per kv head instead of repeating k and v `groups` times.
         q = q.reshape(b, t, nKv, groups, d) // (B, T, kvHeads, groups, headDim)
-                .transpose(0, 2, 3, 1, 4) // (B, kvHeads, groups, T, headDim)
-                .reshape(b, nKv, groups * t, d); // (B, kvHeads, groups T, headDim)
-        // Scaled dot products (q carries the 1/sqrt(headDim), see LlamaWeights): (B, kvHeads, groups T, keys). A single sequence's decode step has one
-        // query row per head: there a broadcast multiply-and-sum beats a batched matmul of 1-row
-        // matrices, whose per-matrix BLAS calls cost more than the arithmetic (profiled: bmm took 18
-        // of 80 ms per token); with more rows the matmul wins again (B = 32: 216 against 140 tokens/s).
-        boolean single = b == 1 && t == 1;
-        NDArray scores = single
-                ? q.reshape(b, nKv, groups, 1, d).mul(allK.expandDims(2)).sum(new int[] {4}) // (B, kvHeads, groups, keys)
-                : q.matMul(allK.transpose(0, 1, 3, 2));
-        if (in.mask != null) {
-            // Causal and padding mask: -inf where a query may not look.
-            scores = scores.reshape(b, nKv, groups, t, keys) // (B, kvHeads, groups, T, keys)
-                    .add(in.mask) // mask (B, 1, 1, T, keys)
-                    .reshape(b, nKv, groups * t, keys); // (B, kvHeads, groups T, keys)
+                .transpose(0, 2, 3, 1, 4); // (B, kvHeads, groups, T, headDim)
+        NDArray mixed; // (B, kvHeads, groups, T, headDim)
+        if (b == 1 && t == 1) {
+            // A single sequence's decode step has one query row per head: there a broadcast
+            // multiply-and-sum beats a batched matmul of 1-row matrices, whose per-matrix BLAS calls cost
+            // more than the arithmetic (profiled: bmm took 18 of 80 ms per token). Nothing is masked.
+            NDArray scores = q.reshape(b, nKv, groups, 1, d).mul(allK.expandDims(2)).sum(new int[] {4}); // (B, kvHeads, groups, keys)
+            NDArray probs = softmax(scores);
+            mixed = probs.reshape(b, nKv, groups, keys, 1).mul(allV.expandDims(2)).sum(new int[] {3}) // (B, kvHeads, groups, headDim)
+                    .reshape(b, nKv, groups, 1, d);
+        } else if (t <= queryBlock) {
+            mixed = attend(q, allK, allV, in.mask);
+        } else {
+            // A long prefill in blocks of queries: block [i0, i1) cannot see keys at or beyond
+            // maxStart + i1 (causal), so it skips them; a 512-token prompt computes 5/8 of the scores.
+            NDList blocks = new NDList();
+            for (int i0 = 0; i0 < t; i0 += queryBlock) {
+                int i1 = Math.min(t, i0 + queryBlock);
+                int seen = Math.min(keys, in.maxStart + i1);
+                blocks.add(attend(
+                        q.get(new NDIndex(":, :, :, {}:{}", i0, i1)),
+                        allK.get(new NDIndex(":, :, :{}", seen)),
+                        allV.get(new NDIndex(":, :, :{}", seen)),
+                        in.mask.get(new NDIndex(":, :, :, {}:{}, :{}", i0, i1, seen))));
+            }
+            mixed = NDArrays.concat(blocks, 3);
         }
-        // Softmax over keys, max-subtracted so large scores do not overflow (spelled out for a single
-        // decode step, see softmax()).
-        NDArray probs = single ? softmax(scores) : scores.softmax(3);
-        // Mix the values by those weights (a single decode step: multiply-and-sum again, over keys).
-        NDArray mixed = (single
-                ? probs.reshape(b, nKv, groups, keys, 1).mul(allV.expandDims(2)).sum(new int[] {3}) // (B, kvHeads, groups, headDim)
-                : probs.matMul(allV)) // (B, kvHeads, groups T, headDim)
-                .reshape(b, nKv, groups, t, d) // (B, kvHeads, groups, T, headDim)
-                .transpose(0, 3, 1, 2, 4) // (B, T, kvHeads, groups, headDim)
+        mixed = mixed.transpose(0, 3, 1, 2, 4) // (B, T, kvHeads, groups, headDim)
                 .reshape(b, t, heads * d); // (B, T, heads headDim)
         // This shard's columns of the output projection: a partial sum of the whole.
         return linear(mixed, ws.output(), null);
@@ -206,6 +212,30 @@ public final class Llama implements AutoCloseable {
         // SiLU(gate) * up, then this shard's rows of the down projection.
         NDArray gated = gate.mul(Activation.sigmoid(gate)).mul(gateAndUp.get(1));
         return linear(gated, ws.down(), null);
+    }
+
+    /**
+     * Scaled dot-product attention of queries q (B, kvHeads, groups, Tq, headDim) over keys and values
+     * (B, kvHeads, keys, headDim), under mask (B, 1, 1, Tq, keys) or none (q carries the
+     * 1/sqrt(headDim), see LlamaWeights): (B, kvHeads, groups, Tq, headDim). The softmax is PyTorch's,
+     * whose results do not move with the padded width, which keeps scores independent of what shares
+     * the batch.
+     */
+    private static NDArray attend(NDArray q, NDArray k, NDArray v, NDArray mask) {
+        Shape s = q.getShape();
+        long b = s.get(0);
+        long nKv = s.get(1);
+        long groups = s.get(2);
+        long tq = s.get(3);
+        long keys = k.getShape().get(2);
+        NDArray scores = q.reshape(b, nKv, groups * tq, s.get(4)) // (B, kvHeads, groups Tq, headDim)
+                .matMul(k.transpose(0, 1, 3, 2)); // (B, kvHeads, groups Tq, keys)
+        if (mask != null) {
+            // Causal and padding mask: -inf where a query may not look.
+            scores = scores.reshape(b, nKv, groups, tq, keys).add(mask).reshape(b, nKv, groups * tq, keys);
+        }
+        return scores.softmax(3).matMul(v) // (B, kvHeads, groups Tq, headDim)
+                .reshape(b, nKv, groups, tq, s.get(4));
     }
 
     /**
@@ -246,10 +276,11 @@ public final class Llama implements AutoCloseable {
         final NDArray sin; // (B, T, 1, headDim)
         final NDArray mask; // (B, 1, 1, T, keys) or null
         final int[] last; // index of each row's last real token
+        final int maxStart; // the largest row start: block [i0, i1) of queries sees keys < maxStart + i1
         final NDManager step;
 
         private Inputs(NDArray ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray mask,
-                       int[] last, NDManager step) {
+                       int[] last, int maxStart, NDManager step) {
             this.ids = ids;
             this.slots = slots;
             this.positions = positions;
@@ -258,6 +289,7 @@ public final class Llama implements AutoCloseable {
             this.sin = sin;
             this.mask = mask;
             this.last = last;
+            this.maxStart = maxStart;
             this.step = step;
         }
 
@@ -301,14 +333,15 @@ public final class Llama implements AutoCloseable {
             NDArray positionArray = step.create(positions, new Shape(b, t)).toDevice(device, false);
             NDList cosSin = rope.at(positionArray, step);
             return new Inputs(idArray, slotArray, positionArray,
-                    cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false), mask, last, step);
+                    cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false), mask, last,
+                    java.util.Arrays.stream(batch.start()).max().orElse(0), step);
         }
 
         /** The same inputs on another device (pipeline boundary). */
         Inputs to(Device device) {
             return new Inputs(ids, slots.toDevice(device, false), positions.toDevice(device, false),
                     cos.toDevice(device, false), sin.toDevice(device, false),
-                    mask == null ? null : mask.toDevice(device, false), last, step);
+                    mask == null ? null : mask.toDevice(device, false), last, maxStart, step);
         }
 
         NDArray rowIds(Device device) {

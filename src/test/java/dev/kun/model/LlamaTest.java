@@ -152,6 +152,33 @@ class LlamaTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void prefillInQueryBlocksMatchesTheReference(String name, TinyCheckpoint c, int shards) {
+        int saved = Llama.queryBlock;
+        Llama.queryBlock = 3; // 7- and 9-token prefills run in blocks of 3 queries, the last one short
+        try (Loaded m = Loaded.of(c, 4, name + " blocks", shards)) {
+            ReferenceLlama reference = new ReferenceLlama(c);
+            int v = c.vocab();
+            int[] t = tokens(9, 4);
+            float[] all = m.run(new TokenBatch(new int[][] {t}, 0, new int[] {0}, true));
+            double[][] ref = reference.logits(t);
+            for (int i = 0; i < t.length; i++) assertClose(ref[i], all, i * v, name + " position " + i);
+            // Padded rows, one of them continuing after 2 cached tokens (a later start).
+            int[][] rows = {tokens(7, 5), tokens(2, 6)};
+            m.run(new TokenBatch(new int[][] {tokens(2, 7)}, 3, new int[] {0}, false));
+            int[] third = tokens(5, 8);
+            float[] got = m.run(new TokenBatch(new int[][] {rows[0], rows[1], third}, 1, new int[] {0, 0, 2}, false));
+            for (int r = 0; r < 2; r++) assertClose(reference.logits(rows[r])[rows[r].length - 1], got, r * v, "row " + r);
+            int[] full = new int[7];
+            System.arraycopy(tokens(2, 7), 0, full, 0, 2);
+            System.arraycopy(third, 0, full, 2, 5);
+            assertClose(reference.logits(full)[6], got, 2 * v, "row continuing at 2");
+        } finally {
+            Llama.queryBlock = saved;
+        }
+    }
+
     @Test
     void uninitialisedCacheMemoryNeverReachesTheLogits() {
         // The cache is allocated uninitialised; poison it with NaN, as garbage may be, and check that
