@@ -189,7 +189,7 @@ public final class Llama implements AutoCloseable {
                         q.get(new NDIndex(":, :, :, {}:{}", i0, i1)),
                         allK.get(new NDIndex(":, :, :{}", seen)),
                         allV.get(new NDIndex(":, :, :{}", seen)),
-                        in.mask.get(new NDIndex(":, :, :, {}:{}, :{}", i0, i1, seen))));
+                        in.mask.get(scope, new NDIndex(":, :, :, {}:{}, :{}", i0, i1, seen))));
             }
             mixed = NDArrays.concat(blocks, 3);
         }

@@ -84,9 +84,10 @@ public final class LlamaWeights implements AutoCloseable {
     /**
      * Reads every tensor of {@code source} as {@code dtype} (FLOAT32 or FLOAT16) onto the layers'
      * devices, split into {@code shards} tensor-parallel shards (a divisor of the kv heads and the MLP
-     * width, see {@link #shardsFor}). Each tensor's host buffer is released once it is on its device,
-     * and a split matrix is released once its shards are made, so at most one tensor (one fused
-     * matrix) exists twice at any time. The output head is the embedding when the config ties them or
+     * width, see {@link #shardsFor}; shards are for the CPU). On the CPU every tensor, and every shard
+     * of one, is read from the file straight into its own memory; on a GPU each tensor goes through one
+     * host buffer, released once it is on its device, so at most one tensor (one fused matrix) exists
+     * twice at any time. The output head is the embedding when the config ties them or
      * the checkpoint has no {@code lm_head.weight}.
      */
     public static LlamaWeights load(LlamaConfig config, WeightSource source, DataType dtype,
@@ -165,51 +166,6 @@ public final class LlamaWeights implements AutoCloseable {
         }
     }
 
-    /**
-     * Shard s of a matrix (or vector) made of row sections (q|k|v, gate|up): block s of every section,
-     * stacked. The whole is closed once split; with one shard it is returned as it is.
-     */
-    private static List<NDArray> splitRows(NDArray whole, long[] sections, int shards, NDManager manager) {
-        if (shards == 1) return List.of(whole);
-        List<NDArray> out = new ArrayList<>();
-        try (NDManager scope = manager.newSubManager(whole.getDevice())) {
-            for (int s = 0; s < shards; s++) {
-                ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
-                long offset = 0;
-                for (long length : sections) {
-                    long block = length / shards;
-                    parts.add(whole.get(scope, new NDIndex("{}:{}", offset + s * block, offset + (s + 1) * block)));
-                    offset += length;
-                }
-                NDArray shard = ai.djl.ndarray.NDArrays.concat(parts, 0); // a copy, contiguous
-                shard.attach(manager);
-                out.add(shard);
-            }
-        }
-        whole.close();
-        return out;
-    }
-
-    /** Column block s of a (rows, columns) matrix, as contiguous copies; the whole is closed once split. */
-    private static List<NDArray> splitColumns(NDArray whole, int shards, NDManager manager) {
-        if (shards == 1) return List.of(whole);
-        long rows = whole.getShape().get(0);
-        long columns = whole.getShape().get(1);
-        long block = columns / shards;
-        List<NDArray> out = new ArrayList<>();
-        try (NDManager scope = manager.newSubManager(whole.getDevice())) {
-            for (int s = 0; s < shards; s++) {
-                NDArray view = whole.get(scope, new NDIndex(":, {}:{}", s * block, (s + 1) * block));
-                // flatten copies a strided view into contiguous memory; reshape back is a view of it
-                NDArray shard = view.flatten().reshape(rows, block);
-                shard.attach(manager);
-                out.add(shard);
-            }
-        }
-        whole.close();
-        return out;
-    }
-
     /** Multiplies entries [0, rows) along the first axis of {@code array} by {@code factor}, in place. */
     private static void scaleLeadingRows(NDArray array, long rows, double factor, NDManager manager) {
         try (NDManager scope = manager.newSubManager(array.getDevice())) {
@@ -237,16 +193,14 @@ public final class LlamaWeights implements AutoCloseable {
 
         /**
          * Tensor-parallel row shards of a matrix (or, with {@code columns} 0, a vector) made of the row
-         * sections {@code names} (q|k|v, gate|up): shard s stacks block s of every section. On the CPU
-         * each shard is read from the file straight into its own tensor; elsewhere the whole is loaded
-         * and split.
+         * sections {@code names} (q|k|v, gate|up): shard s stacks block s of every section, read from
+         * the file straight into its own tensor. One shard is the whole fused matrix.
          */
         List<NDArray> rowShards(Device device, long columns, long[] sections, int shards, String... names) {
             long rows = Arrays.stream(sections).sum();
             Shape whole = columns == 0 ? new Shape(rows) : new Shape(rows, columns);
-            if (shards == 1 || !device.equals(Device.cpu())) {
-                return splitRows(load(device, whole, names), sections, shards, manager);
-            }
+            if (shards == 1) return List.of(load(device, whole, names));
+            requireCpu(device);
             check(whole, names);
             for (int i = 0; i < names.length; i++) {
                 long[] shape = source.info(names[i]).shape();
@@ -270,15 +224,14 @@ public final class LlamaWeights implements AutoCloseable {
         }
 
         /**
-         * Tensor-parallel column shards of the (rows, columns) matrix {@code name}. On the CPU the file
-         * is read a few rows at a time through a small staging buffer whose column blocks go to their
-         * shards' tensors, so the whole matrix never exists; elsewhere it is loaded and split.
+         * Tensor-parallel column shards of the (rows, columns) matrix {@code name}: the file is read a
+         * few rows at a time through a small staging buffer whose column blocks go to their shards'
+         * tensors, so the whole matrix never exists. One shard is the whole matrix.
          */
         List<NDArray> columnShards(Device device, long rows, long columns, int shards, String name) {
             Shape whole = new Shape(rows, columns);
-            if (shards == 1 || !device.equals(Device.cpu())) {
-                return splitColumns(load(device, whole, name), shards, manager);
-            }
+            if (shards == 1) return List.of(load(device, whole, name));
+            requireCpu(device);
             check(whole, name);
             int width = dtype.getNumOfBytes();
             long rowBytes = columns * width;
@@ -307,6 +260,13 @@ public final class LlamaWeights implements AutoCloseable {
                 DirectMemory.free(staging);
             }
             return out;
+        }
+
+        /** Tensor-parallel shards are the CPU's way to use its cores; a GPU runs each layer whole. */
+        private static void requireCpu(Device device) {
+            if (!device.equals(Device.cpu())) {
+                throw new IllegalArgumentException("tensor-parallel shards run on the CPU, not on " + device);
+            }
         }
 
         /** A direct little-endian view of a new contiguous CPU tensor's memory, to read into. */
