@@ -17,7 +17,7 @@ sizes=("$@")
 [ -r "$seed" ] || { echo "bench-filter: no seed file $seed" >&2; exit 2; }
 [ -x /usr/bin/time ] || { echo "bench-filter: needs GNU time (apt-get install time)" >&2; exit 2; }
 if [ -z "${KUN_BENCH_NO_BUILD:-}" ]; then
-  (cd "$root" && mvn -q -B -o package -DskipTests)
+  (cd "$root" && mvn -q -B package -DskipTests)
 fi
 mkdir -p "$dir"
 # The packaged CLI: the launcher when present, else the jar with its lib/ beside it.
