@@ -21,7 +21,9 @@ import java.util.Arrays;
  * no whitespace; strings without {@code \\u} or {@code \\/} escapes, since Jackson writes those
  * characters differently; numbers already in the form Jackson writes; no duplicate names, which
  * Jackson merges). Anything else returns null, and the caller takes the Jackson path, which gives the
- * same result or the same error as before. Immutable, except for the cache of decoded strings.
+ * same result or the same error as before. Outside strings only ASCII is accepted and inside them
+ * UTF-8 is validated as {@link Utf8#firstInvalid} does, so an accepted line is valid UTF-8. Immutable,
+ * except for the cache of decoded strings.
  */
 final class CompactObject {
     static final byte STRING = 1;
@@ -421,27 +423,35 @@ final class CompactObject {
 
         /**
          * At '"': copies the string when Jackson would write the same bytes back: escapes only
-         * {@code \" \\ \b \f \n \r \t}, no raw control character (which Jackson refuses).
+         * {@code \" \\ \b \f \n \r \t}, no raw control character (which Jackson refuses), valid UTF-8.
          */
         private boolean string() {
-            int start = pos++;
-            while (pos < length) {
-                byte b = in[pos];
-                if (b == '"') {
-                    pos++;
-                    System.arraycopy(in, start, out, outLength, pos - start);
-                    outLength += pos - start;
+            byte[] in = this.in;
+            int length = this.length;
+            int start = pos;
+            int p = start + 1;
+            while (p < length) {
+                byte b = in[p];
+                if (b < 0) {
+                    // Non-ASCII is validated here, so an accepted line needs no separate UTF-8 pass.
+                    int n = Utf8.sequenceLength(in, p, length);
+                    if (n == 0) return false;
+                    p += n;
+                } else if (b == '"') {
+                    p++;
+                    System.arraycopy(in, start, out, outLength, p - start);
+                    outLength += p - start;
+                    pos = p;
                     return true;
-                }
-                if (b == '\\') {
-                    if (pos + 1 >= length) return false;
-                    byte e = in[pos + 1];
+                } else if (b == '\\') {
+                    if (p + 1 >= length) return false;
+                    byte e = in[p + 1];
                     if (e != '"' && e != '\\' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't') return false;
-                    pos += 2;
-                } else if (b >= 0 && b < 0x20) {
+                    p += 2;
+                } else if (b < 0x20) {
                     return false;
                 } else {
-                    pos++;
+                    p++;
                 }
             }
             return false;

@@ -321,10 +321,11 @@ public final class RecordReader implements Closeable {
                 if (lines.tooLong()) return tooLong();
                 if (lines.blank()) continue;
                 long line = lines.lineNumber();
-                if (Utf8.firstInvalid(lines.bytes(), lines.length()) >= 0) return invalidUtf8(line);
+                // An accepted compact line is valid UTF-8 (the scan checks it); anything else is checked below,
+                // in the same order as before, so errors are reported exactly as without the compact form.
                 CompactObject bytes = compact ? CompactObject.scan(lines.bytes(), lines.length()) : null;
                 if (bytes != null) return InputRecord.of(name, line, new KunRecord(bytes));
-                // Not certain to be byte-exact (or not valid): Jackson's tree decides, and words the error.
+                if (Utf8.firstInvalid(lines.bytes(), lines.length()) >= 0) return invalidUtf8(line);
                 JsonNode node;
                 try {
                     node = Json.MAPPER.readTree(lines.bytes(), 0, lines.length());

@@ -75,6 +75,24 @@ class CompactObjectTest {
         }
     }
 
+    /** An accepted line must be valid UTF-8: the reader skips its own check for those. */
+    @Test
+    void leavesInvalidUtf8ToTheReader() {
+        int[][] bad = {{0xff}, {0xc0, 0x80}, {0xed, 0xa0, 0x80}, {0xe4, 0xbd}, {0xf4, 0x90, 0x80, 0x80}, {0x80}};
+        for (int[] seq : bad) {
+            byte[] head = "{\"a\":\"x".getBytes(StandardCharsets.UTF_8);
+            byte[] line = new byte[head.length + seq.length + 2];
+            System.arraycopy(head, 0, line, 0, head.length);
+            for (int i = 0; i < seq.length; i++) line[head.length + i] = (byte) seq[i];
+            line[line.length - 2] = '"';
+            line[line.length - 1] = '}';
+            assertEquals(true, Utf8.firstInvalid(line, line.length) >= 0);
+            assertNull(CompactObject.scan(line, line.length), java.util.Arrays.toString(seq));
+        }
+        byte[] outside = "{\"a\":1\u00a0}".getBytes(StandardCharsets.UTF_8);
+        assertNull(CompactObject.scan(outside, outside.length));
+    }
+
     @Test
     void withAndWithoutMatchTheTree() throws Exception {
         String line = "{\"id\": \"x\", \"instruction\": \"a  \\n\", \"input\": \"\", \"output\": \"o\", \"n\": null}";
