@@ -36,34 +36,44 @@ final class CompactObject {
     private static final int MAX_NUMBER_BYTES = 100;
     private static final int MAX_FIELDS = 512;
 
-    /** The whole object as Jackson writes it; spans below point into it. */
+    /** The whole object as Jackson writes it; scanned fields point into it. */
     private final byte[] data;
     /** True while the fields are exactly those scanned, so {@link #data} can be written as it is. */
     private final boolean pristine;
-    private final int count;
-    private final String[] names;
-    /** Name span inside its quotes, or -1 for a field added by {@link #with}. */
-    private final int[] nameStart;
-    private final int[] nameEnd;
-    /** Value span (a string with its quotes), or -1 when the value is {@link #text}[i] set by {@link #with}. */
-    private final int[] valueStart;
-    private final int[] valueEnd;
-    private final byte[] kind;
-    /** Decoded string values, filled on first read; the value itself for a field set by {@link #with}. */
-    private final String[] text;
+    private final Field[] fields;
 
-    private CompactObject(byte[] data, boolean pristine, int count, String[] names, int[] nameStart, int[] nameEnd,
-            int[] valueStart, int[] valueEnd, byte[] kind, String[] text) {
+    /**
+     * One top-level field. A scanned one has its name and value as spans of {@link #data} (the value's
+     * text decoded on first read); one set by {@link #with} has spans of -1 and its value in {@code text}.
+     */
+    private static final class Field {
+        final String name;
+        final int nameStart; // inside the quotes
+        final int nameEnd;
+        final int valueStart; // a string value with its quotes
+        final int valueEnd;
+        final byte kind;
+        String text;
+
+        Field(String name, int nameStart, int nameEnd, int valueStart, int valueEnd, byte kind, String text) {
+            this.name = name;
+            this.nameStart = nameStart;
+            this.nameEnd = nameEnd;
+            this.valueStart = valueStart;
+            this.valueEnd = valueEnd;
+            this.kind = kind;
+            this.text = text;
+        }
+
+        Field withValue(String value) {
+            return new Field(name, nameStart, nameEnd, -1, -1, value == null ? NULL : STRING, value);
+        }
+    }
+
+    private CompactObject(byte[] data, boolean pristine, Field[] fields) {
         this.data = data;
         this.pristine = pristine;
-        this.count = count;
-        this.names = names;
-        this.nameStart = nameStart;
-        this.nameEnd = nameEnd;
-        this.valueStart = valueStart;
-        this.valueEnd = valueEnd;
-        this.kind = kind;
-        this.text = text;
+        this.fields = fields;
     }
 
     /** The object on {@code line[0, length)}, or null when Jackson must read it (see the class comment). */
@@ -71,9 +81,10 @@ final class CompactObject {
         return new Scanner(line, length).object();
     }
 
-    int indexOf(String field) {
-        for (int i = 0; i < count; i++) {
-            if (names[i].equals(field)) return i;
+    private int indexOf(String field) {
+        Field[] f = fields;
+        for (int i = 0; i < f.length; i++) {
+            if (f[i].name.equals(field)) return i;
         }
         return -1;
     }
@@ -85,11 +96,13 @@ final class CompactObject {
     /** The field's text, or null when absent, null or not a string (as {@code JsonNode.isTextual}). */
     String string(String field) {
         int i = indexOf(field);
-        if (i < 0 || kind[i] != STRING) return null;
-        String s = text[i];
+        if (i < 0) return null;
+        Field f = fields[i];
+        if (f.kind != STRING) return null;
+        String s = f.text;
         if (s == null) {
-            s = decode(data, valueStart[i] + 1, valueEnd[i] - 1);
-            text[i] = s;
+            s = decode(data, f.valueStart + 1, f.valueEnd - 1);
+            f.text = s;
         }
         return s;
     }
@@ -97,45 +110,36 @@ final class CompactObject {
     /** A copy with {@code field} set to {@code value}: in place when present, else last, as {@code ObjectNode.put}. */
     CompactObject with(String field, String value) {
         int i = indexOf(field);
-        int n = i < 0 ? count + 1 : count;
-        String[] names2 = Arrays.copyOf(names, n);
-        int[] nameStart2 = Arrays.copyOf(nameStart, n);
-        int[] nameEnd2 = Arrays.copyOf(nameEnd, n);
-        int[] valueStart2 = Arrays.copyOf(valueStart, n);
-        int[] valueEnd2 = Arrays.copyOf(valueEnd, n);
-        byte[] kind2 = Arrays.copyOf(kind, n);
-        String[] text2 = Arrays.copyOf(text, n);
-        if (i < 0) {
-            i = count;
-            names2[i] = field;
-            nameStart2[i] = -1;
-            nameEnd2[i] = -1;
+        Field[] copy;
+        if (i >= 0) {
+            copy = fields.clone();
+            copy[i] = fields[i].withValue(value);
+        } else {
+            copy = Arrays.copyOf(fields, fields.length + 1);
+            copy[fields.length] = new Field(field, -1, -1, -1, -1, value == null ? NULL : STRING, value);
         }
-        valueStart2[i] = -1;
-        valueEnd2[i] = -1;
-        kind2[i] = value == null ? NULL : STRING;
-        text2[i] = value;
-        return new CompactObject(data, false, n, names2, nameStart2, nameEnd2, valueStart2, valueEnd2, kind2, text2);
+        return new CompactObject(data, false, copy);
     }
 
     /** A copy without {@code field}; this object when it has no such field. */
     CompactObject without(String field) {
         int i = indexOf(field);
         if (i < 0) return this;
-        return new CompactObject(data, false, count - 1, remove(names, i, count), remove(nameStart, i, count),
-                remove(nameEnd, i, count), remove(valueStart, i, count), remove(valueEnd, i, count),
-                remove(kind, i, count), remove(text, i, count));
+        Field[] less = new Field[fields.length - 1];
+        System.arraycopy(fields, 0, less, 0, i);
+        System.arraycopy(fields, i + 1, less, i, less.length - i);
+        return new CompactObject(data, false, less);
     }
 
     /**
      * The first field whose text holds a lone surrogate, or null. Scanned values cannot (valid UTF-8, no
-     * {@code \\u} escapes), so only strings set by {@link #with} are checked.
+     * {@code \\u} escapes), so only names and strings set by {@link #with} are checked.
      */
     String loneSurrogateField() {
         if (pristine) return null;
-        for (int i = 0; i < count; i++) {
-            if (nameStart[i] < 0 && !Json.isValidUtf16(names[i])) return names[i];
-            if (valueStart[i] < 0 && text[i] != null && !Json.isValidUtf16(text[i])) return names[i];
+        for (Field f : fields) {
+            if (f.nameStart < 0 && !Json.isValidUtf16(f.name)) return f.name;
+            if (f.valueStart < 0 && f.text != null && !Json.isValidUtf16(f.text)) return f.name;
         }
         return null;
     }
@@ -147,20 +151,21 @@ final class CompactObject {
             return;
         }
         out.write('{');
-        for (int i = 0; i < count; i++) {
+        for (int i = 0; i < fields.length; i++) {
+            Field f = fields[i];
             if (i > 0) out.write(',');
-            if (nameStart[i] >= 0) {
-                out.write(data, nameStart[i] - 1, nameEnd[i] - nameStart[i] + 2);
+            if (f.nameStart >= 0) {
+                out.write(data, f.nameStart - 1, f.nameEnd - f.nameStart + 2);
             } else {
-                writeString(out, names[i]);
+                writeString(out, f.name);
             }
             out.write(':');
-            if (valueStart[i] >= 0) {
-                out.write(data, valueStart[i], valueEnd[i] - valueStart[i]);
-            } else if (text[i] == null) {
+            if (f.valueStart >= 0) {
+                out.write(data, f.valueStart, f.valueEnd - f.valueStart);
+            } else if (f.text == null) {
                 out.write(NULL_BYTES);
             } else {
-                writeString(out, text[i]);
+                writeString(out, f.text);
             }
         }
         out.write('}');
@@ -171,11 +176,11 @@ final class CompactObject {
         try {
             if (pristine) return (ObjectNode) Json.MAPPER.readTree(data);
             ObjectNode node = Json.MAPPER.createObjectNode();
-            for (int i = 0; i < count; i++) {
-                JsonNode value = valueStart[i] >= 0
-                        ? Json.MAPPER.readTree(data, valueStart[i], valueEnd[i] - valueStart[i])
-                        : text[i] == null ? node.nullNode() : node.textNode(text[i]);
-                node.set(names[i], value);
+            for (Field f : fields) {
+                JsonNode value = f.valueStart >= 0
+                        ? Json.MAPPER.readTree(data, f.valueStart, f.valueEnd - f.valueStart)
+                        : f.text == null ? node.nullNode() : node.textNode(f.text);
+                node.set(f.name, value);
             }
             return node;
         } catch (JsonProcessingException e) {
@@ -252,24 +257,6 @@ final class CompactObject {
         return new String(out, 0, n, StandardCharsets.UTF_8);
     }
 
-    private static String[] remove(String[] a, int i, int n) {
-        String[] r = Arrays.copyOf(a, n - 1);
-        System.arraycopy(a, i + 1, r, i, n - i - 1);
-        return r;
-    }
-
-    private static int[] remove(int[] a, int i, int n) {
-        int[] r = Arrays.copyOf(a, n - 1);
-        System.arraycopy(a, i + 1, r, i, n - i - 1);
-        return r;
-    }
-
-    private static byte[] remove(byte[] a, int i, int n) {
-        byte[] r = Arrays.copyOf(a, n - 1);
-        System.arraycopy(a, i + 1, r, i, n - i - 1);
-        return r;
-    }
-
     /**
      * One pass over a line: checks it against JSON's grammar as Jackson applies it and copies it without
      * the whitespace between tokens. Any doubt returns false, never an error message: Jackson has those.
@@ -280,13 +267,8 @@ final class CompactObject {
         private final byte[] out;
         private int pos;
         private int outLength;
+        private Field[] fields = new Field[8];
         private int count;
-        private String[] names = new String[8];
-        private int[] nameStart = new int[8];
-        private int[] nameEnd = new int[8];
-        private int[] valueStart = new int[8];
-        private int[] valueEnd = new int[8];
-        private byte[] kind = new byte[8];
 
         Scanner(byte[] in, int length) {
             this.in = in;
@@ -300,8 +282,7 @@ final class CompactObject {
             skipWhitespace();
             if (pos != length) return null; // trailing tokens: Jackson's error
             byte[] data = out.length == outLength ? out : Arrays.copyOf(out, outLength);
-            return new CompactObject(data, true, count, names, nameStart, nameEnd, valueStart, valueEnd, kind,
-                    new String[names.length]);
+            return new CompactObject(data, true, Arrays.copyOf(fields, count));
         }
 
         /** At '{': the object, copied; at the top level its fields are recorded. */
@@ -325,7 +306,7 @@ final class CompactObject {
                 int end = outLength;
                 if (end - start - 2 > MAX_NAME_BYTES) return false;
                 if (top) {
-                    if (count == MAX_FIELDS || duplicate(nameStart, nameEnd, count, start + 1, end - 1)) return false;
+                    if (count == MAX_FIELDS || duplicate(start + 1, end - 1)) return false;
                 } else {
                     if (seenCount == MAX_FIELDS || duplicateNested(seen, seenCount, start + 1, end - 1)) return false;
                     if (2 * seenCount + 2 > seen.length) seen = Arrays.copyOf(seen, seen.length * 2);
@@ -351,29 +332,16 @@ final class CompactObject {
         }
 
         private void field(int nameFrom, int nameTo, int valueFrom, int valueTo) {
-            if (count == names.length) {
-                int n = count * 2;
-                names = Arrays.copyOf(names, n);
-                nameStart = Arrays.copyOf(nameStart, n);
-                nameEnd = Arrays.copyOf(nameEnd, n);
-                valueStart = Arrays.copyOf(valueStart, n);
-                valueEnd = Arrays.copyOf(valueEnd, n);
-                kind = Arrays.copyOf(kind, n);
-            }
-            names[count] = decode(out, nameFrom, nameTo);
-            nameStart[count] = nameFrom;
-            nameEnd[count] = nameTo;
-            valueStart[count] = valueFrom;
-            valueEnd[count] = valueTo;
+            if (count == fields.length) fields = Arrays.copyOf(fields, count * 2);
             byte first = out[valueFrom];
-            kind[count] = first == '"' ? STRING : first == 'n' ? NULL : OTHER;
-            count++;
+            byte kind = first == '"' ? STRING : first == 'n' ? NULL : OTHER;
+            fields[count++] = new Field(decode(out, nameFrom, nameTo), nameFrom, nameTo, valueFrom, valueTo, kind, null);
         }
 
         /** Canonical bytes are one-to-one with text, so equal names have equal bytes. */
-        private boolean duplicate(int[] starts, int[] ends, int n, int from, int to) {
-            for (int i = 0; i < n; i++) {
-                if (Arrays.equals(out, starts[i], ends[i], out, from, to)) return true;
+        private boolean duplicate(int from, int to) {
+            for (int i = 0; i < count; i++) {
+                if (Arrays.equals(out, fields[i].nameStart, fields[i].nameEnd, out, from, to)) return true;
             }
             return false;
         }
