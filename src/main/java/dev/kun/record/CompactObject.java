@@ -36,8 +36,9 @@ final class CompactObject {
     private static final int MAX_NUMBER_BYTES = 100;
     private static final int MAX_FIELDS = 512;
 
-    /** The whole object as Jackson writes it; scanned fields point into it. */
+    /** The whole object as Jackson writes it, in {@code data[0, dataLength)}; scanned fields point into it. */
     private final byte[] data;
+    private final int dataLength;
     /** True while the fields are exactly those scanned, so {@link #data} can be written as it is. */
     private final boolean pristine;
     private final Field[] fields;
@@ -53,25 +54,29 @@ final class CompactObject {
         final int valueStart; // a string value with its quotes
         final int valueEnd;
         final byte kind;
+        /** The scanned string value holds a backslash escape, so decoding cannot copy its bytes as they are. */
+        final boolean escaped;
         String text;
 
-        Field(String name, int nameStart, int nameEnd, int valueStart, int valueEnd, byte kind, String text) {
+        Field(String name, int nameStart, int nameEnd, int valueStart, int valueEnd, byte kind, boolean escaped, String text) {
             this.name = name;
             this.nameStart = nameStart;
             this.nameEnd = nameEnd;
             this.valueStart = valueStart;
             this.valueEnd = valueEnd;
             this.kind = kind;
+            this.escaped = escaped;
             this.text = text;
         }
 
         Field withValue(String value) {
-            return new Field(name, nameStart, nameEnd, -1, -1, value == null ? NULL : STRING, value);
+            return new Field(name, nameStart, nameEnd, -1, -1, value == null ? NULL : STRING, false, value);
         }
     }
 
-    private CompactObject(byte[] data, boolean pristine, Field[] fields) {
+    private CompactObject(byte[] data, int dataLength, boolean pristine, Field[] fields) {
         this.data = data;
+        this.dataLength = dataLength;
         this.pristine = pristine;
         this.fields = fields;
     }
@@ -101,7 +106,7 @@ final class CompactObject {
         if (f.kind != STRING) return null;
         String s = f.text;
         if (s == null) {
-            s = decode(data, f.valueStart + 1, f.valueEnd - 1);
+            s = decode(data, f.valueStart + 1, f.valueEnd - 1, f.escaped);
             f.text = s;
         }
         return s;
@@ -116,9 +121,9 @@ final class CompactObject {
             copy[i] = fields[i].withValue(value);
         } else {
             copy = Arrays.copyOf(fields, fields.length + 1);
-            copy[fields.length] = new Field(field, -1, -1, -1, -1, value == null ? NULL : STRING, value);
+            copy[fields.length] = new Field(field, -1, -1, -1, -1, value == null ? NULL : STRING, false, value);
         }
-        return new CompactObject(data, false, copy);
+        return new CompactObject(data, dataLength, false, copy);
     }
 
     /** A copy without {@code field}; this object when it has no such field. */
@@ -128,7 +133,7 @@ final class CompactObject {
         Field[] less = new Field[fields.length - 1];
         System.arraycopy(fields, 0, less, 0, i);
         System.arraycopy(fields, i + 1, less, i, less.length - i);
-        return new CompactObject(data, false, less);
+        return new CompactObject(data, dataLength, false, less);
     }
 
     /**
@@ -147,7 +152,7 @@ final class CompactObject {
     /** Writes the object as {@link Json#MAPPER} would, without the line end. */
     void writeTo(OutputStream out) throws IOException {
         if (pristine) {
-            out.write(data);
+            out.write(data, 0, dataLength);
             return;
         }
         out.write('{');
@@ -174,7 +179,7 @@ final class CompactObject {
     /** The same object as a Jackson tree (for code that needs one: rare on the filter's path). */
     ObjectNode toTree() {
         try {
-            if (pristine) return (ObjectNode) Json.MAPPER.readTree(data);
+            if (pristine) return (ObjectNode) Json.MAPPER.readTree(data, 0, dataLength);
             ObjectNode node = Json.MAPPER.createObjectNode();
             for (Field f : fields) {
                 JsonNode value = f.valueStart >= 0
@@ -232,11 +237,14 @@ final class CompactObject {
         out.write('"');
     }
 
-    /** The text of a scanned string's bytes (inside the quotes); its only escapes decode to one ASCII byte. */
-    static String decode(byte[] b, int from, int to) {
+    /**
+     * The text of a scanned string's bytes (inside the quotes); {@code escaped} says whether it holds a
+     * backslash. Its only escapes decode to one ASCII byte each.
+     */
+    static String decode(byte[] b, int from, int to, boolean escaped) {
+        if (!escaped) return new String(b, from, to - from, StandardCharsets.UTF_8);
         int slash = from;
-        while (slash < to && b[slash] != '\\') slash++;
-        if (slash == to) return new String(b, from, to - from, StandardCharsets.UTF_8);
+        while (b[slash] != '\\') slash++;
         byte[] out = new byte[to - from];
         int n = slash - from;
         System.arraycopy(b, from, out, 0, n);
@@ -269,6 +277,8 @@ final class CompactObject {
         private int outLength;
         private Field[] fields = new Field[8];
         private int count;
+        /** Whether the last string scanned held a backslash escape. */
+        private boolean escaped;
 
         Scanner(byte[] in, int length) {
             this.in = in;
@@ -281,8 +291,8 @@ final class CompactObject {
             if (pos >= length || in[pos] != '{' || !object(0, true)) return null;
             skipWhitespace();
             if (pos != length) return null; // trailing tokens: Jackson's error
-            byte[] data = out.length == outLength ? out : Arrays.copyOf(out, outLength);
-            return new CompactObject(data, true, Arrays.copyOf(fields, count));
+            // out may be longer than the object (whitespace dropped); a copy would only trim it.
+            return new CompactObject(out, outLength, true, Arrays.copyOf(fields, count));
         }
 
         /** At '{': the object, copied; at the top level its fields are recorded. */
@@ -304,6 +314,7 @@ final class CompactObject {
                 int start = outLength;
                 if (!string()) return false;
                 int end = outLength;
+                boolean nameEscaped = escaped;
                 if (end - start - 2 > MAX_NAME_BYTES) return false;
                 if (top) {
                     if (count == MAX_FIELDS || duplicate(start + 1, end - 1)) return false;
@@ -321,7 +332,7 @@ final class CompactObject {
                 skipWhitespace();
                 int valueFrom = outLength;
                 if (!value(depth)) return false;
-                if (top) field(start + 1, end - 1, valueFrom, outLength);
+                if (top) field(start + 1, end - 1, nameEscaped, valueFrom, outLength);
                 skipWhitespace();
                 if (pos >= length) return false;
                 byte c = in[pos++];
@@ -331,11 +342,13 @@ final class CompactObject {
             }
         }
 
-        private void field(int nameFrom, int nameTo, int valueFrom, int valueTo) {
+        /** Records a top-level field, just after its value was scanned ({@link #escaped} is the value's). */
+        private void field(int nameFrom, int nameTo, boolean nameEscaped, int valueFrom, int valueTo) {
             if (count == fields.length) fields = Arrays.copyOf(fields, count * 2);
             byte first = out[valueFrom];
             byte kind = first == '"' ? STRING : first == 'n' ? NULL : OTHER;
-            fields[count++] = new Field(decode(out, nameFrom, nameTo), nameFrom, nameTo, valueFrom, valueTo, kind, null);
+            fields[count++] = new Field(decode(out, nameFrom, nameTo, nameEscaped), nameFrom, nameTo, valueFrom, valueTo,
+                    kind, kind == STRING && escaped, null);
         }
 
         /** Canonical bytes are one-to-one with text, so equal names have equal bytes. */
@@ -398,23 +411,34 @@ final class CompactObject {
             int length = this.length;
             int start = pos;
             int p = start + 1;
+            boolean escapes = false;
             while (p < length) {
                 byte b = in[p];
                 if (b < 0) {
-                    // Non-ASCII is validated here, so an accepted line needs no separate UTF-8 pass.
-                    int n = Utf8.sequenceLength(in, p, length);
-                    if (n == 0) return false;
-                    p += n;
+                    // Non-ASCII is validated here, so an accepted line needs no separate UTF-8 pass. Most
+                    // of it is 3-byte text (CJK) with leads E1..EC, EE, EF, whose second byte has no
+                    // special range: two continuation bytes decide; every other lead takes Utf8's table.
+                    int c = b & 0xff;
+                    if (c >= 0xe1 && c <= 0xef && c != 0xed) {
+                        if (p + 2 >= length || (in[p + 1] & 0xc0) != 0x80 || (in[p + 2] & 0xc0) != 0x80) return false;
+                        p += 3;
+                    } else {
+                        int n = Utf8.sequenceLength(in, p, length);
+                        if (n == 0) return false;
+                        p += n;
+                    }
                 } else if (b == '"') {
                     p++;
                     System.arraycopy(in, start, out, outLength, p - start);
                     outLength += p - start;
                     pos = p;
+                    escaped = escapes;
                     return true;
                 } else if (b == '\\') {
                     if (p + 1 >= length) return false;
                     byte e = in[p + 1];
                     if (e != '"' && e != '\\' && e != 'b' && e != 'f' && e != 'n' && e != 'r' && e != 't') return false;
+                    escapes = true;
                     p += 2;
                 } else if (b < 0x20) {
                     return false;
