@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Writes target/kun.jsa, the class-data-sharing archive scripts/kun starts the JVM with when present:
-# the classes one `kun filter` run loads (kun, Jackson, logback, lambda and invoke classes; picocli's
-# Java 5 class files cannot be archived), already parsed and verified. That saves ~0.5 s of start-up on
-# one core. `mvn package` runs this; -Dkun.skipCds skips it. It never fails the build: without the
-# archive (or with a stale one, whose jar changed) scripts/kun starts as before, only slower.
+# the classes one `kun filter` run loads (kun, picocli, Jackson, logback, lambda and invoke classes),
+# already parsed and verified. That saves ~0.5 s of start-up on one core. `mvn package` runs this;
+# -Dkun.skipCds=true skips it. It never fails the build: without the archive (or with a stale one,
+# whose jar changed) scripts/kun starts as before, only slower.
 set -u
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 archive="$root/target/kun.jsa"
