@@ -5,7 +5,9 @@
 # usage: scripts/bench-filter.sh [SIZES_MB...]     (default: 200 2000)
 # env:   KUN_BENCH_DIR (default /tmp/kun-bench; inputs are built there, never committed)
 #        KUN_BENCH_SEED (default ../shared/data/seed-coig-kun.jsonl), KUN_BENCH_CPU (default 0)
-#        KUN_BENCH_NO_BUILD=1 to skip `mvn package`
+#        KUN_BENCH_NO_BUILD=1 to skip `mvn package` (which also writes target/kun.jsa, the class-data-sharing
+#        archive scripts/kun starts with: without it start-up costs ~0.5 s more on one core)
+# Run it under `flock /tmp/kun-bench.lock` on a shared machine, and quote the load average with the figure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dir="${KUN_BENCH_DIR:-/tmp/kun-bench}"

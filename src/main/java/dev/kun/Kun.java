@@ -10,12 +10,18 @@ import dev.kun.cli.PolishCommand;
 import dev.kun.cli.RunCommand;
 import dev.kun.cli.SeedCommand;
 import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IVersionProvider;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
 /** Entry point of the kun command line; the only place that exits the process. */
 @Command(
@@ -25,19 +31,31 @@ import picocli.CommandLine.ParseResult;
         description = "Turns an unlabeled text corpus into an instruction-tuning dataset by instruction"
                 + " backtranslation (COIG-Kun / Humpback). Stages read and write JSONL: seed -> label ->"
                 + " polish -> filter.",
-        subcommands = {
-            SeedCommand.class,
-            LabelCommand.class,
-            PolishCommand.class,
-            FilterCommand.class,
-            RunCommand.class,
-            GenerateCommand.class,
-            CommandLine.HelpCommand.class,
-        },
         exitCodeListHeading = "%nExit codes:%n")
 public final class Kun implements Callable<Integer> {
 
+    /**
+     * The subcommands, in help order. Registered in code rather than in {@code @Command(subcommands)}
+     * so that a run of one command builds only that command's model: picocli reflects over every
+     * option of every registered command at start-up, ~0.3 s on one core for all of them.
+     */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
     @Mixin LoggingOptions logging;
+
+    @Spec CommandSpec spec;
+
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("seed", SeedCommand::new);
+        m.put("label", LabelCommand::new);
+        m.put("polish", PolishCommand::new);
+        m.put("filter", FilterCommand::new);
+        m.put("run", RunCommand::new);
+        m.put("generate", GenerateCommand::new);
+        m.put("help", CommandLine.HelpCommand::new);
+        return m;
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));
@@ -45,7 +63,7 @@ public final class Kun implements Callable<Integer> {
 
     /** Runs kun with {@code args} and returns the exit code instead of exiting (tests call this). */
     public static int run(String... args) {
-        CommandLine cli = commandLine();
+        CommandLine cli = commandLineFor(args);
         try {
             return cli.execute(args);
         } catch (OutOfMemoryError e) {
@@ -61,7 +79,26 @@ public final class Kun implements Callable<Integer> {
      * {@code extraSubcommands} (tests) are added before the settings, so they get them too.
      */
     public static CommandLine commandLine(Object... extraSubcommands) {
+        return commandLine(SUBCOMMANDS.keySet(), extraSubcommands);
+    }
+
+    /**
+     * The command tree {@code args} need: only the named subcommand when the first word names one (not
+     * {@code help}, which shows the others), else all of them, so help and "did you mean" see every name.
+     */
+    static CommandLine commandLineFor(String... args) {
+        for (String arg : args) {
+            if (arg.startsWith("-")) continue; // -v and other root options come before the command
+            return SUBCOMMANDS.containsKey(arg) && !arg.equals("help") ? commandLine(Set.of(arg)) : commandLine();
+        }
+        return commandLine();
+    }
+
+    private static CommandLine commandLine(Set<String> names, Object... extraSubcommands) {
         CommandLine cli = new CommandLine(new Kun());
+        SUBCOMMANDS.forEach((name, command) -> {
+            if (names.contains(name)) cli.addSubcommand(name, command.get());
+        });
         for (Object sub : extraSubcommands) cli.addSubcommand(sub);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         // Keep --help's table and the ExitCodes constants in one place, shown by every command.
@@ -105,8 +142,8 @@ public final class Kun implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        // `kun` alone: show what there is to run.
-        CommandLine.usage(this, System.err);
+        // `kun` alone: show what there is to run (the tree built for this run holds every subcommand).
+        spec.commandLine().usage(System.err);
         return ExitCodes.USAGE;
     }
 

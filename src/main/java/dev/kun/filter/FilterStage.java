@@ -31,6 +31,12 @@ public final class FilterStage implements Stage {
         return 64;
     }
 
+    /** Rules read and replace a few string fields: every other field can pass through as bytes. */
+    @Override
+    public boolean compactRecords() {
+        return true;
+    }
+
     /**
      * The rules with their parameters and keywords, and the format, as text: no digest, so a refused
      * resume shows what changed (and start-up skips initialising the JDK's security providers).

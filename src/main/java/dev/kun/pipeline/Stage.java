@@ -25,6 +25,16 @@ public interface Stage extends AutoCloseable {
     }
 
     /**
+     * True when the stage touches records only through {@link KunRecord}'s field accessors
+     * ({@code string}, {@code has}, {@code with}, {@code without}): the runner then keeps JSONL records
+     * as their bytes, decoding only the fields asked for and copying the rest to the output. A stage that
+     * walks {@link KunRecord#json()} should keep the default, since building the tree later costs more.
+     */
+    default boolean compactRecords() {
+        return false;
+    }
+
+    /**
      * Called on resume for each record already committed to the output, in order, before any new
      * record is processed, so a stateful stage (deduplication) rebuilds exactly the state it had.
      */

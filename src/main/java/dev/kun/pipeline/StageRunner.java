@@ -195,7 +195,7 @@ public final class StageRunner {
         }
 
         private StageStats stream(Position start) throws IOException {
-            try (RecordReader reader = new RecordReader(files, config.read(), start)) {
+            try (RecordReader reader = new RecordReader(files, config.read(), start, stage.compactRecords())) {
                 Progress progress = new Progress(config.progress(), stage.name(), RecordReader.totalBytes(files),
                         consumed, reader.bytesRead());
                 try {
@@ -353,7 +353,7 @@ public final class StageRunner {
                 }
                 Outcome outcome = outcomes.get(next++);
                 KunRecord record = outcome.record() != null ? outcome.record() : item.record();
-                String broken = Json.loneSurrogateField(record.json());
+                String broken = record.loneSurrogateField();
                 if (broken != null) {
                     // Checked here, on the way out, so it covers text from the input and text a stage made.
                     String message = "field '" + broken + "' holds a lone surrogate (not valid Unicode)";
@@ -368,7 +368,7 @@ public final class StageRunner {
                 } else {
                     stats.dropped(outcome.dropReason(), outcome.tokensIn(), outcome.tokensOut());
                     if (rejects != null) {
-                        rejects.write(RejectWriter.reject(record, stage.name(), outcome.dropReason(), item.source(), null, null));
+                        rejects.write(RejectWriter.reject(record, stage.name(), outcome.dropReason(), item.source()));
                     }
                 }
             }

@@ -79,7 +79,8 @@ public final class JsonlWriter implements Closeable {
     }
 
     public void write(KunRecord record) throws IOException {
-        write(record.json());
+        record.writeTo(body);
+        body.write('\n');
     }
 
     public void write(ObjectNode json) throws IOException {

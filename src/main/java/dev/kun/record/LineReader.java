@@ -68,7 +68,9 @@ public final class LineReader {
     }
 
     private void append(int from, int n) {
-        if (tooLong || n == 0) return;
+        // No early return for n == 0 (a line end first in a chunk): copying nothing is harmless, and a
+        // branch first taken after the JIT compiled this loop would throw the compiled code away.
+        if (tooLong) return;
         if ((long) length + n > maxBytes) {
             tooLong = true;
             length = 0;

@@ -44,6 +44,7 @@ public final class RecordReader implements Closeable {
 
     private final List<InputFile> files;
     private final ReadOptions options;
+    private final boolean compact;
     private int fileIndex;
     private Source source;
     private long itemsInFile;
@@ -55,8 +56,17 @@ public final class RecordReader implements Closeable {
 
     /** Opens at {@code start} (a {@link #position()} of an earlier reader over the same files). */
     public RecordReader(List<InputFile> files, ReadOptions options, Position start) throws IOException {
+        this(files, options, start, false);
+    }
+
+    /**
+     * As {@link #RecordReader(List, ReadOptions, Position)}; with {@code compact}, JSONL records stay as
+     * their line's bytes where possible (see {@link KunRecord}), for a stage that only reads a few fields.
+     */
+    public RecordReader(List<InputFile> files, ReadOptions options, Position start, boolean compact) throws IOException {
         this.files = files;
         this.options = options;
+        this.compact = compact;
         this.fileIndex = start.file();
         for (int i = 0; i < Math.min(fileIndex, files.size()); i++) finishedBytes += Math.max(0, files.get(i).size());
         if (fileIndex < files.size()) {
@@ -300,7 +310,7 @@ public final class RecordReader implements Closeable {
     }
 
     /** One JSON object per line. */
-    private static final class JsonlSource extends LineSource {
+    private final class JsonlSource extends LineSource {
         JsonlSource(String name, CountingInputStream raw, LineReader lines) {
             super(name, raw, lines);
         }
@@ -311,6 +321,10 @@ public final class RecordReader implements Closeable {
                 if (lines.tooLong()) return tooLong();
                 if (lines.blank()) continue;
                 long line = lines.lineNumber();
+                // An accepted compact line is valid UTF-8 (the scan checks it); anything else is checked below,
+                // in the same order as before, so errors are reported exactly as without the compact form.
+                CompactObject bytes = compact ? CompactObject.scan(lines.bytes(), lines.length()) : null;
+                if (bytes != null) return InputRecord.of(name, line, new KunRecord(bytes));
                 if (Utf8.firstInvalid(lines.bytes(), lines.length()) >= 0) return invalidUtf8(line);
                 JsonNode node;
                 try {

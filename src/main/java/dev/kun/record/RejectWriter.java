@@ -34,6 +34,15 @@ public final class RejectWriter implements Closeable {
         return node;
     }
 
+    /** The reject line for a record {@code stage} dropped for {@code reason}: the same fields as the general form. */
+    public static KunRecord reject(KunRecord record, String stage, String reason, String source) {
+        return record.with(STAGE, stage).with(REASON, reason).with(SOURCE, source);
+    }
+
+    public void write(KunRecord reject) throws IOException {
+        out.write(reject);
+    }
+
     public void write(ObjectNode reject) throws IOException {
         out.write(reject);
     }

@@ -45,6 +45,28 @@ public final class Utf8 {
         return -1;
     }
 
+    /**
+     * Length (2 to 4) of the valid multi-byte sequence starting at {@code b[i]} (a byte >= 0x80), or 0
+     * when it is invalid: the same table as {@link #firstInvalid}, for scanners that validate as they go.
+     */
+    static int sequenceLength(byte[] b, int i, int len) {
+        int c = b[i] & 0xff;
+        if (c < 0xc2 || c > 0xf4) return 0;
+        if (c < 0xe0) return i + 1 < len && continuation(b[i + 1]) ? 2 : 0;
+        if (c < 0xf0) {
+            if (i + 2 >= len) return 0;
+            int c1 = b[i + 1] & 0xff;
+            int lo = c == 0xe0 ? 0xa0 : 0x80;
+            int hi = c == 0xed ? 0x9f : 0xbf;
+            return c1 >= lo && c1 <= hi && continuation(b[i + 2]) ? 3 : 0;
+        }
+        if (i + 3 >= len) return 0;
+        int c1 = b[i + 1] & 0xff;
+        int lo = c == 0xf0 ? 0x90 : 0x80;
+        int hi = c == 0xf4 ? 0x8f : 0xbf;
+        return c1 >= lo && c1 <= hi && continuation(b[i + 2]) && continuation(b[i + 3]) ? 4 : 0;
+    }
+
     private static boolean continuation(byte b) {
         return (b & 0xc0) == 0x80;
     }
