@@ -209,16 +209,14 @@ public final class LlamaWeights implements AutoCloseable {
                             + " rows, config.json implies " + sections[i]);
                 }
             }
+            Shape shape = columns == 0 ? new Shape(rows / shards) : new Shape(rows / shards, columns);
+            int[] blocks = new int[names.length];
+            for (int i = 0; i < names.length; i++) blocks[i] = Math.toIntExact(sections[i] / shards);
             List<NDArray> out = new ArrayList<>();
             for (int s = 0; s < shards; s++) {
-                Shape shape = columns == 0 ? new Shape(rows / shards) : new Shape(rows / shards, columns);
-                NDArray shard = manager.create(shape, dtype, device);
-                ByteBuffer dest = view(shard);
-                for (int i = 0; i < names.length; i++) {
-                    int block = Math.toIntExact(sections[i] / shards);
-                    source.readRows(names[i], dtype, (long) s * block, block, dest);
-                }
-                out.add(shard);
+                long[] first = new long[names.length];
+                for (int i = 0; i < names.length; i++) first[i] = (long) s * blocks[i];
+                out.add(readStacked(device, shape, names, first, blocks));
             }
             return out;
         }
@@ -343,13 +341,24 @@ public final class LlamaWeights implements AutoCloseable {
          * resident memory after loading). Parts of a fused matrix are read one after the other.
          */
         private NDArray readInPlace(Device device, Shape shape, String... names) {
+            long[] first = new long[names.length];
+            int[] rows = new int[names.length];
+            for (int i = 0; i < names.length; i++) {
+                long[] s = source.info(names[i]).shape();
+                rows[i] = s.length == 0 ? 1 : Math.toIntExact(s[0]);
+            }
+            return readStacked(device, shape, names, first, rows);
+        }
+
+        /**
+         * A new CPU tensor of {@code shape} holding rows [first[i], first[i] + rows[i]) of each tensor
+         * names[i], stacked in order and read from the file straight into the tensor's memory.
+         */
+        private NDArray readStacked(Device device, Shape shape, String[] names, long[] first, int[] rows) {
             NDArray array = manager.create(shape, dtype, device);
             try {
                 ByteBuffer dest = view(array);
-                for (String name : names) {
-                    long[] s = source.info(name).shape();
-                    source.readRows(name, dtype, 0, s.length == 0 ? 1 : Math.toIntExact(s[0]), dest);
-                }
+                for (int i = 0; i < names.length; i++) source.readRows(names[i], dtype, first[i], rows[i], dest);
                 if (dest.hasRemaining()) throw new IllegalStateException("tensor " + String.join(", ", names) + " read short");
                 return array;
             } catch (RuntimeException e) {
