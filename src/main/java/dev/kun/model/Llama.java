@@ -88,49 +88,73 @@ public final class Llama implements AutoCloseable {
         Inputs in = Inputs.of(batch, keys, weights.layers().get(0).device(), weights.dtype(), rope, step);
         NDIndex rows = new NDIndex("{}:{}, :, :{}", slot, slot + b, keys); // these rows' slots, keys 0..keys-1
 
-        // Token embeddings: (B, T, hidden)
-        NDArray x = in.ids.getNDArrayInternal().embedding(in.ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+        // Every shard runs the whole pass on its own thread (see TensorParallel); the layers' scopes
+        // live under this pass-wide manager, so whatever a shard leaves open is freed when it ends.
+        try (NDManager pass = step.newSubManager()) {
+            Object[] blocks = parallel.run(s -> shardForward(s, batch, in, cache, rows, keys, pass, step));
+            NDArray logits = blocks.length == 1 ? (NDArray) blocks[0] : concatBlocks(blocks);
+            logits.attach(step);
+            return logits;
+        }
+    }
 
+    private static NDArray concatBlocks(Object[] blocks) {
+        NDList list = new NDList();
+        for (Object block : blocks) list.add((NDArray) block);
+        return NDArrays.concat(list, -1);
+    }
+
+    /**
+     * Shard s's whole pass: embed, then per layer its attention heads and MLP columns, each followed by
+     * the all-reduce into its own copy of the residual stream, and finally its block of the vocabulary's
+     * logits, attached to {@code step}.
+     */
+    private NDArray shardForward(int s, TokenBatch batch, Inputs in, KvCache cache, NDIndex rows, int keys,
+                                 NDManager pass, NDManager step) {
+        int b = batch.rows();
+        int t = batch.width();
+        // Token embeddings: (B, T, hidden); each shard its own copy, so it may free it.
+        NDArray x = in.ids.getNDArrayInternal().embedding(in.ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+        NDManager previous = null;
         for (int l = 0; l < config.layers(); l++) {
             LlamaWeights.Layer w = weights.layers().get(l);
+            LlamaWeights.Shard ws = w.shards().get(s);
             // Pipeline by layers: activations follow the weights to this layer's device.
             if (!x.getDevice().equals(w.device())) {
                 x = x.toDevice(w.device(), false);
                 in = in.to(w.device());
             }
-            // The layer's intermediates live in their own scope, freed when the layer ends, so a pass
-            // holds one layer's activations at a time rather than all of them until it returns (a
-            // 512-token prefill kept ~1.3 GB alive); freed buffers are reused by the next layer
-            // instead of fresh pages. Results follow their first operand's manager, so attaching the
-            // layer's input here puts everything derived from it in the scope.
-            try (NDManager scope = step.newSubManager(w.device())) {
-                x.attach(scope);
-                NDArray input = x;
-                Inputs inputs = in;
-                int layer = l;
-                // Attention of each shard's heads; their output projections sum to the whole one.
-                NDArray[] attention = parallel.map(s -> attention(input, w, w.shards().get(s), layer, s, inputs, cache, rows, keys, b, t, scope));
-                x = x.add(TensorParallel.sum(attention)); // residual
-                NDArray mid = x;
-                // Gated MLP of each shard's columns; their down projections sum to the whole one.
-                NDArray[] mlp = parallel.map(s -> mlp(mid, w, w.shards().get(s)));
-                x = x.add(TensorParallel.sum(mlp)); // residual
-                x.attach(step); // the layer's output outlives its scope
-            }
+            // The layer's intermediates live in their own scope, so a pass holds about one layer's
+            // activations at a time rather than all of them until it returns (a 512-token prefill kept
+            // ~1.3 GB alive); freed buffers are reused by the next layer instead of fresh pages. Results
+            // follow their first operand's manager, so attaching the layer's input here puts everything
+            // derived from it in the scope.
+            NDManager scope = pass.newSubManager(w.device());
+            x.attach(scope);
+            // Attention of this shard's heads; the output projections of all shards sum to the whole one.
+            NDArray attention = attention(x, w, ws, l, s, in, cache, rows, keys, b, t, scope);
+            NDArray mid = parallel.allReduce(s, x, attention); // residual
+            mid.attach(scope);
+            // Every shard has added the previous layer's partials now (it reached this all-reduce), so
+            // that layer's scope can go.
+            if (previous != null) previous.close();
+            // Gated MLP of this shard's columns; the down projections of all shards sum to the whole one.
+            x = parallel.allReduce(s, mid, mlp(mid, w, ws)); // residual
+            x.attach(scope);
+            previous = scope;
         }
 
         // Generation needs only each row's last real token: gather it before the (vocab-wide) head.
         if (!batch.allPositions()) {
             x = t == 1
                     ? x.reshape(b, config.hiddenSize()) // (B, hidden)
-                    : x.get(step, new NDIndex("{}, {}", in.rowIds(x.getDevice()), in.lastIds(x.getDevice()))); // (B, hidden)
+                    : x.get(new NDIndex("{}, {}", in.rowIds(x.getDevice()), in.lastIds(x.getDevice()))); // (B, hidden)
         }
-        // Final norm and output head: logits (B, vocab) or (B, T, vocab), each shard its block of the vocabulary.
-        NDArray normed = rmsNorm(x, weights.finalNorm());
-        NDArray[] blocks = parallel.map(s -> linear(normed, weights.headShards().get(s), null));
-        NDArray logits = blocks.length == 1 ? blocks[0] : NDArrays.concat(new NDList(blocks), -1);
-        logits.attach(step);
-        return logits;
+        // Final norm and this shard's block of the vocabulary: logits (B, V/shards) or (B, T, V/shards).
+        NDArray normed = weights.finalNorm() == null ? rmsNorm(x) : rmsNorm(x).mul(weights.finalNorm());
+        NDArray block = linear(normed, weights.headShards().get(s), null);
+        block.attach(step);
+        return block;
     }
 
     /**
@@ -146,13 +170,13 @@ public final class Llama implements AutoCloseable {
         int groups = config.kvGroups();
         int d = config.headDim();
 
-        // Attention input norm.
-        NDArray h = rmsNorm(x, w.attentionNorm());
+        // Attention input norm (its weight is in qkv's columns).
+        NDArray h = rmsNorm(x);
         // q, k and v in one matrix product: (B, T, (heads + 2 kvHeads) headDim)
         NDArray qkv = linear(h, ws.qkv(), ws.qkvBias()).reshape(b, t, heads + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
         NDList qkAndV = qkv.split(new long[] {heads + nKv}, 2);
         // Rotary positions on q and k together (v carries no position).
-        NDArray qk = Rope.rotate(qkAndV.get(0), in.cos, in.sin); // (B, T, heads + kvHeads, headDim)
+        NDArray qk = Rope.rotate(qkAndV.get(0), in.cos, in.sin, in.rotateHalf); // (B, T, heads + kvHeads, headDim)
         NDList qAndK = qk.split(new long[] {heads}, 2);
         NDArray q = qAndK.get(0); // (B, T, heads, headDim)
         NDArray k = qAndK.get(1); // (B, T, kvHeads, headDim)
@@ -165,18 +189,22 @@ public final class Llama implements AutoCloseable {
         NDArray allV = cache.values(l, shard).get(scope, rows); // (B, kvHeads, keys, headDim)
         // Grouped-query attention: the query heads of one group share their kv head, so group them
         // beside the T axis and attend per kv head instead of repeating k and v `groups` times.
-        q = q.reshape(b, t, nKv, groups, d) // (B, T, kvHeads, groups, headDim)
-                .transpose(0, 2, 3, 1, 4); // (B, kvHeads, groups, T, headDim)
-        NDArray mixed; // (B, kvHeads, groups, T, headDim)
         if (b == 1 && t == 1) {
             // A single sequence's decode step has one query row per head: there a broadcast
             // multiply-and-sum beats a batched matmul of 1-row matrices, whose per-matrix BLAS calls cost
-            // more than the arithmetic (profiled: bmm took 18 of 80 ms per token). Nothing is masked.
-            NDArray scores = q.reshape(b, nKv, groups, 1, d).mul(allK.expandDims(2)).sum(new int[] {4}); // (B, kvHeads, groups, keys)
-            NDArray probs = softmax(scores);
-            mixed = probs.reshape(b, nKv, groups, keys, 1).mul(allV.expandDims(2)).sum(new int[] {3}) // (B, kvHeads, groups, headDim)
-                    .reshape(b, nKv, groups, 1, d);
-        } else if (t <= queryBlock) {
+            // more than the arithmetic (profiled: bmm took 18 of 80 ms per token). Nothing is masked, and
+            // with T = 1 no transposes are needed: every reshape below is a view.
+            NDArray scores = q.reshape(1, nKv, groups, 1, d).mul(allK.expandDims(2)).sum(new int[] {4}); // (1, kvHeads, groups, keys)
+            // PyTorch's softmax is one op where the spelled-out one is five, but it forks its OpenMP
+            // threads even for these few scores; with tensor-parallel shards those threads are off.
+            NDArray probs = parallel.shards() > 1 ? scores.softmax(3) : softmax(scores);
+            NDArray mixed = probs.reshape(1, nKv, groups, keys, 1).mul(allV.expandDims(2)).sum(new int[] {3}); // (1, kvHeads, groups, headDim)
+            return linear(mixed.reshape(1, 1, heads * d), ws.output(), null);
+        }
+        q = q.reshape(b, t, nKv, groups, d) // (B, T, kvHeads, groups, headDim)
+                .transpose(0, 2, 3, 1, 4); // (B, kvHeads, groups, T, headDim)
+        NDArray mixed; // (B, kvHeads, groups, T, headDim)
+        if (t <= queryBlock) {
             mixed = attend(q, allK, allV, in.mask);
         } else {
             // A long prefill in blocks of queries: block [i0, i1) cannot see keys at or beyond
@@ -204,8 +232,8 @@ public final class Llama implements AutoCloseable {
      * its part of the down projection: a (B, T, hidden) partial sum.
      */
     private NDArray mlp(NDArray x, LlamaWeights.Layer w, LlamaWeights.Shard ws) {
-        // MLP input norm.
-        NDArray h = rmsNorm(x, w.mlpNorm());
+        // MLP input norm (its weight is in gateUp's columns).
+        NDArray h = rmsNorm(x);
         // Gate and up projections in one matrix product: (B, T, 2 intermediate)
         NDList gateAndUp = linear(h, ws.gateUp(), null).split(2, 2);
         NDArray gate = gateAndUp.get(0); // (B, T, intermediate)
@@ -251,10 +279,13 @@ public final class Llama implements AutoCloseable {
         return e.div(e.sum(new int[] {last}, true));
     }
 
-    /** RMSNorm: x / sqrt(mean(x^2) + eps), scaled per channel by the learned weight. */
-    private NDArray rmsNorm(NDArray x, NDArray weight) {
+    /**
+     * RMSNorm without its learned weight, x / sqrt(mean(x^2) + eps): the weight is folded into the
+     * matrix that reads the result (see LlamaWeights).
+     */
+    private NDArray rmsNorm(NDArray x) {
         NDArray rms = x.square().mean(new int[] {x.getShape().dimension() - 1}, true).add(config.rmsNormEps()).sqrt();
-        return x.div(rms).mul(weight);
+        return x.div(rms);
     }
 
     /** x W^T + bias with W in the Hugging Face (out, in) layout: one BLAS call, no transposed copy. */
@@ -274,19 +305,21 @@ public final class Llama implements AutoCloseable {
         final NDArray positions; // (B, T)
         final NDArray cos; // (B, T, 1, headDim)
         final NDArray sin; // (B, T, 1, headDim)
+        final NDArray rotateHalf; // (headDim, headDim), see Rope
         final NDArray mask; // (B, 1, 1, T, keys) or null
         final int[] last; // index of each row's last real token
         final int maxStart; // the largest row start: block [i0, i1) of queries sees keys < maxStart + i1
         final NDManager step;
 
-        private Inputs(NDArray ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray mask,
-                       int[] last, int maxStart, NDManager step) {
+        private Inputs(NDArray ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray rotateHalf,
+                       NDArray mask, int[] last, int maxStart, NDManager step) {
             this.ids = ids;
             this.slots = slots;
             this.positions = positions;
             this.cacheIndex = new NDIndex("{}, :, {}", slots, positions);
             this.cos = cos;
             this.sin = sin;
+            this.rotateHalf = rotateHalf;
             this.mask = mask;
             this.last = last;
             this.maxStart = maxStart;
@@ -333,14 +366,15 @@ public final class Llama implements AutoCloseable {
             NDArray positionArray = step.create(positions, new Shape(b, t)).toDevice(device, false);
             NDList cosSin = rope.at(positionArray, step);
             return new Inputs(idArray, slotArray, positionArray,
-                    cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false), mask, last,
+                    cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false),
+                    rope.rotateHalf().toType(dtype, false), mask, last,
                     java.util.Arrays.stream(batch.start()).max().orElse(0), step);
         }
 
         /** The same inputs on another device (pipeline boundary). */
         Inputs to(Device device) {
             return new Inputs(ids, slots.toDevice(device, false), positions.toDevice(device, false),
-                    cos.toDevice(device, false), sin.toDevice(device, false),
+                    cos.toDevice(device, false), sin.toDevice(device, false), rotateHalf.toDevice(device, false),
                     mask == null ? null : mask.toDevice(device, false), last, maxStart, step);
         }
 

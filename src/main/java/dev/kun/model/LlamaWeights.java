@@ -23,25 +23,25 @@ import java.util.List;
  * more than one tensor-parallel shard (see {@link TensorParallel}), each layer's matrices are split
  * Megatron's way: q/k/v and gate/up by rows (a shard's heads, a shard's intermediate columns), the
  * output and down projections by columns, the head by rows (views, no copy).
+ *
+ * <p>Each RMSNorm's learned weight is folded into the columns of the matrix that reads its output
+ * (q/k/v, gate/up, and the head unless the head is the embedding itself): norm(x) W^T = (x / rms)
+ * (W diag(g))^T, one op fewer per norm in every pass.
  */
 public final class LlamaWeights implements AutoCloseable {
 
-    /** One decoder layer: its norms, and its matrices split into tensor-parallel shards. */
-    public record Layer(
-            Device device,
-            NDArray attentionNorm, // (hidden)
-            NDArray mlpNorm, // (hidden)
-            List<Shard> shards) {}
+    /** One decoder layer: its matrices split into tensor-parallel shards (its norms folded into them). */
+    public record Layer(Device device, List<Shard> shards) {}
 
     /**
      * Shard s of S of a layer: query heads [s heads/S, (s+1) heads/S) with their kv heads, and
      * intermediate columns [s I/S, (s+1) I/S). With one shard these are the whole fused matrices.
      */
     public record Shard(
-            NDArray qkv, // (qDim/S + 2 kvDim/S, hidden): q rows (times 1/sqrt(headDim)), then k, then v
+            NDArray qkv, // (qDim/S + 2 kvDim/S, hidden): q rows (times 1/sqrt(headDim)), then k, then v; columns times the input norm
             NDArray qkvBias, // (qDim/S + 2 kvDim/S) or null; q's part times 1/sqrt(headDim) too
             NDArray output, // (hidden, qDim/S): the o_proj columns of this shard's heads
-            NDArray gateUp, // (2 I/S, hidden): gate rows, then up rows
+            NDArray gateUp, // (2 I/S, hidden): gate rows, then up rows; columns times the post-attention norm
             NDArray down) {} // (hidden, I/S)
 
     private final LlamaConfig config;
@@ -50,7 +50,7 @@ public final class LlamaWeights implements AutoCloseable {
     private final NDManager manager;
     private final NDArray embedding; // (vocab, hidden)
     private final List<Layer> layers;
-    private final NDArray finalNorm; // (hidden)
+    private final NDArray finalNorm; // (hidden), or null when folded into the head
     private final NDArray head; // (vocab, hidden); the embedding itself when tied on one device
     private final List<NDArray> headShards; // row blocks of head (views)
 
@@ -128,17 +128,21 @@ public final class LlamaWeights implements AutoCloseable {
                     if (biasShards != null) scaleLeadingRows(biasShards.get(s), q / shards, scale, manager);
                 }
                 NDArray attentionNorm = loader.vector(d, h, p + "input_layernorm.weight");
+                for (NDArray qkvShard : qkvShards) qkvShard.muli(attentionNorm);
+                attentionNorm.close();
                 List<NDArray> outputShards = loader.columnShards(d, h, q, shards, a + "o_proj.weight");
-                NDArray mlpNorm = loader.vector(d, h, p + "post_attention_layernorm.weight");
                 List<NDArray> gateUpShards = loader.rowShards(d, h, new long[] {inter, inter}, shards,
                         p + "mlp.gate_proj.weight", p + "mlp.up_proj.weight");
+                NDArray mlpNorm = loader.vector(d, h, p + "post_attention_layernorm.weight");
+                for (NDArray gateUpShard : gateUpShards) gateUpShard.muli(mlpNorm);
+                mlpNorm.close();
                 List<NDArray> downShards = loader.columnShards(d, h, inter, shards, p + "mlp.down_proj.weight");
                 List<Shard> layerShards = new ArrayList<>();
                 for (int s = 0; s < shards; s++) {
                     layerShards.add(new Shard(qkvShards.get(s), biasShards == null ? null : biasShards.get(s),
                             outputShards.get(s), gateUpShards.get(s), downShards.get(s)));
                 }
-                layers.add(new Layer(d, attentionNorm, mlpNorm, List.copyOf(layerShards)));
+                layers.add(new Layer(d, List.copyOf(layerShards)));
             }
             NDArray finalNorm = loader.vector(last, h, "model.norm.weight");
             boolean tied = config.tiedEmbeddings() || !source.names().contains("lm_head.weight");
@@ -150,6 +154,12 @@ public final class LlamaWeights implements AutoCloseable {
             } else {
                 head = embedding.toDevice(last, true);
                 head.attach(manager);
+            }
+            if (head != embedding) {
+                // The head is a matrix of its own: the final norm's weight goes into its columns.
+                head.muli(finalNorm);
+                finalNorm.close();
+                finalNorm = null;
             }
             List<NDArray> headShards = new ArrayList<>();
             long vocab = config.vocabSize();
@@ -425,6 +435,7 @@ public final class LlamaWeights implements AutoCloseable {
         return layers;
     }
 
+    /** The final norm's weight when the head is the embedding itself; null when folded into the head. */
     public NDArray finalNorm() {
         return finalNorm;
     }
@@ -448,13 +459,12 @@ public final class LlamaWeights implements AutoCloseable {
         return placement;
     }
 
-    /** Total bytes of the weight tensors (the head counted once when tied). */
+    /** Total bytes of the weight tensors held (the head counted once when tied; folded norms are not held). */
     public long bytes() {
-        List<NDArray> all = new ArrayList<>(List.of(embedding, finalNorm));
+        List<NDArray> all = new ArrayList<>(List.of(embedding));
+        if (finalNorm != null) all.add(finalNorm);
         if (head != embedding) all.add(head); // the head shards are views of it
         for (Layer l : layers) {
-            all.add(l.attentionNorm());
-            all.add(l.mlpNorm());
             for (Shard s : l.shards()) {
                 all.addAll(List.of(s.qkv(), s.output(), s.gateUp(), s.down()));
                 if (s.qkvBias() != null) all.add(s.qkvBias());

@@ -18,6 +18,7 @@ public final class Rope implements AutoCloseable {
     private final int positions;
     private final NDArray cos; // (positions, headDim), one table per model, on the first device
     private final NDArray sin;
+    private final NDArray rotateHalf; // (headDim, headDim)
 
     private final NDManager manager;
 
@@ -47,6 +48,14 @@ public final class Rope implements AutoCloseable {
         this.manager = parent.newSubManager(device);
         this.cos = manager.create(c, new Shape(positions, headDim));
         this.sin = manager.create(s, new Shape(positions, headDim));
+        // rotateHalf(x) = (-x2, x1) as a signed permutation: x @ R, one op instead of split, neg and
+        // concat, and exact (each output is one input times +-1 plus exact zeros).
+        float[] r = new float[headDim * headDim];
+        for (int i = 0; i < half; i++) {
+            r[(i + half) * headDim + i] = -1; // output i takes -x[i + half]
+            r[i * headDim + i + half] = 1; // output i + half takes x[i]
+        }
+        this.rotateHalf = manager.create(r, new Shape(headDim, headDim));
     }
 
     public int headDim() {
@@ -67,14 +76,18 @@ public final class Rope implements AutoCloseable {
         return new NDList(c.expandDims(2), s.expandDims(2)); // (B, T, 1, headDim)
     }
 
+    /** The (headDim, headDim) matrix R with x @ R = rotateHalf(x), on the tables' device. */
+    public NDArray rotateHalf() {
+        return rotateHalf;
+    }
+
     /**
      * Rotates every head of {@code x} (B, T, heads, headDim): x * cos + rotateHalf(x) * sin, where
-     * rotateHalf(x) = (-x2, x1) for halves x1, x2 — the 2-D rotation of each pair (x1[i], x2[i]).
+     * rotateHalf(x) = (-x2, x1) for halves x1, x2 — the 2-D rotation of each pair (x1[i], x2[i]) —
+     * computed as x @ {@link #rotateHalf()}.
      */
-    public static NDArray rotate(NDArray x, NDArray cos, NDArray sin) {
-        NDList halves = x.split(2, 3); // 2 x (B, T, heads, headDim/2)
-        NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3); // (B, T, heads, headDim)
-        return x.mul(cos).add(rotated.mul(sin));
+    public static NDArray rotate(NDArray x, NDArray cos, NDArray sin, NDArray rotateHalf) {
+        return x.mul(cos).add(x.matMul(rotateHalf).mul(sin));
     }
 
     @Override

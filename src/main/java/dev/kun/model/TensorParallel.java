@@ -1,33 +1,50 @@
 package dev.kun.model;
 
 import ai.djl.ndarray.NDArray;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
  * Tensor parallelism on the CPU (Megatron's split, one shard per core): each layer's attention heads
- * and MLP columns are divided into shards whose ops run on their own threads at once, with PyTorch's
- * intra-op threading off. On this engine that beats letting PyTorch parallelise each op: MKL's
- * single-row matrix products read weights at 8-9 GB/s whatever its thread count, where two shards read
- * 11-13 GB/s, and the many small ops of a decode step (norms, rotary, attention over the cache) no
- * longer pay an OpenMP fork and join each. Shard 0 runs on the calling thread; with one shard (a GPU,
- * or one core) nothing runs elsewhere and the forward pass is the plain one.
+ * and MLP columns are divided into shards, and every shard runs the whole forward pass on its own
+ * thread, meeting the others only at the all-reduce after each row-split matrix product (two per
+ * layer). PyTorch's intra-op threading is off meanwhile. On this engine that beats letting PyTorch
+ * parallelise each op: MKL's single-row matrix products read weights at 8-9 GB/s whatever its thread
+ * count, where two shards read 11-13 GB/s, and the many small ops of a decode step (norms, rotary,
+ * attention over the cache) no longer pay an OpenMP fork and join each.
+ *
+ * <p>Each shard adds every shard's partial to its own copy of the residual stream, in shard order, so
+ * all copies stay bitwise equal without a thread that gathers and hands work out between products
+ * (that hand-off left the other shard idle ~20% of a decode step). Shard 0 runs on the calling thread;
+ * with one shard (a GPU, or one core) nothing runs elsewhere and the pass is the plain one.
  */
 final class TensorParallel implements AutoCloseable {
     /**
-     * How long a waiting thread polls before it parks. A decode step opens about two parallel regions
-     * per layer a few hundred microseconds apart; parking between them and being woken cost ~17% of
-     * a step (profiled), polling costs nothing while the shards are busy anyway.
+     * How long a waiting thread polls before it parks. A decode step meets about two all-reduces per
+     * layer a few hundred microseconds apart; parking and being woken cost ~17% of a step (profiled),
+     * while polling costs nothing when every shard has a core of its own.
      */
-    private static final long SPIN_NANOS = 50_000;
+    private static final long SPIN_NANOS = 200_000;
 
     private final int shards;
     private final Worker[] workers; // shards 1..n-1; shard 0 runs on the caller
+
+    // The all-reduce of the current run: partials of even and odd rounds in separate rows, since a
+    // shard leaving round r may post round r+1 while another still reads round r (never r+2: it
+    // cannot pass round r+1 before every shard has arrived there, done with round r).
+    private final NDArray[][] partials;
+    private final int[] rounds; // per shard, written by its own thread only
+    private final AtomicInteger arrived = new AtomicInteger();
+    private volatile int generation;
+    private volatile boolean broken;
 
     /** A pool for {@code shards} shards ({@code shards - 1} worker threads). */
     TensorParallel(int shards) {
         if (shards < 1) throw new IllegalArgumentException("shards must be >= 1: " + shards);
         this.shards = shards;
+        this.partials = new NDArray[2][shards];
+        this.rounds = new int[shards];
         this.workers = new Worker[shards - 1];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Worker(i + 1);
@@ -45,36 +62,76 @@ final class TensorParallel implements AutoCloseable {
     }
 
     /**
-     * Runs {@code shard.apply(s)} for every shard s and returns the results in shard order, once all
-     * have finished (also when one fails: no shard is left running on arrays the caller may free).
-     * Not reentrant: one map at a time.
+     * Runs {@code shard.apply(s)} for every shard s, each on its own thread, and returns the results
+     * in shard order once all have finished (also when one fails: no shard is left running on arrays
+     * the caller may free; shards waiting in {@link #allReduce} for a failed one are released).
+     * Not reentrant: one run at a time.
      */
-    NDArray[] map(IntFunction<NDArray> shard) {
-        NDArray[] out = new NDArray[shards];
+    Object[] run(IntFunction<?> shard) {
+        arrived.set(0);
+        broken = false;
+        java.util.Arrays.fill(rounds, 0);
+        Object[] out = new Object[shards];
         for (Worker w : workers) w.submit(shard);
-        RuntimeException failure = null;
+        Throwable failure = null;
         try {
             out[0] = shard.apply(0);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
+            broken = true;
             failure = e;
         }
         for (Worker w : workers) {
             Throwable error = w.await();
-            if (error instanceof Error e) throw e;
-            if (error != null && failure == null) {
-                failure = error instanceof RuntimeException r ? r : new IllegalStateException(error);
-            }
+            failure = firstCause(failure, error);
             out[w.shard] = w.result;
         }
-        if (failure != null) throw failure;
+        for (NDArray[] row : partials) java.util.Arrays.fill(row, null);
+        if (failure instanceof Error e) throw e;
+        if (failure instanceof RuntimeException e) throw e;
+        if (failure != null) throw new IllegalStateException(failure);
         return out;
     }
 
-    /** Sum of the shards' partial results (the all-reduce of a row-split matrix product). */
-    static NDArray sum(NDArray[] partials) {
-        NDArray total = partials[0];
-        for (int s = 1; s < partials.length; s++) total = total.add(partials[s]);
+    /** The failure to report: a shard's own, rather than another's release from the all-reduce. */
+    private static Throwable firstCause(Throwable kept, Throwable next) {
+        if (next == null) return kept;
+        if (kept == null || (kept instanceof ShardFailed && !(next instanceof ShardFailed))) return next;
+        return kept;
+    }
+
+    /**
+     * The all-reduce of a row-split product, called by every shard of a {@link #run} in the same
+     * order: returns {@code residual} plus every shard's {@code partial}, added in shard order on the
+     * calling thread (so equal on all shards), attached to the residual's manager. The partials must
+     * stay alive until every shard has reached its next all-reduce.
+     */
+    NDArray allReduce(int shard, NDArray residual, NDArray partial) {
+        if (shards == 1) return residual.add(partial);
+        NDArray[] posted = partials[rounds[shard]++ & 1];
+        posted[shard] = partial;
+        await(); // publishes every shard's partial of this round
+        NDArray total = residual;
+        for (NDArray p : posted) total = total.add(p);
         return total;
+    }
+
+    /** A barrier of all shards; throws if a shard failed instead of arriving. */
+    private void await() {
+        int g = generation;
+        if (arrived.incrementAndGet() == shards) {
+            arrived.set(0);
+            generation = g + 1; // releases the others
+            return;
+        }
+        long start = System.nanoTime();
+        while (generation == g) {
+            if (broken) throw new ShardFailed();
+            if (System.nanoTime() - start < SPIN_NANOS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, 20_000);
+            }
+        }
     }
 
     @Override
@@ -82,15 +139,22 @@ final class TensorParallel implements AutoCloseable {
         for (Worker w : workers) w.shutdown();
     }
 
-    /** A thread that runs one shard of each map: polls for work for a while, then parks. */
-    private static final class Worker extends Thread {
+    /** Thrown in a shard waiting for one that failed; the run reports that shard's own failure. */
+    private static final class ShardFailed extends RuntimeException {
+        ShardFailed() {
+            super("another tensor-parallel shard failed", null, false, false);
+        }
+    }
+
+    /** A thread that runs one shard of each run: polls for work for a while, then parks. */
+    private final class Worker extends Thread {
         final int shard;
         private volatile Thread waiter; // the thread that submitted the current task
-        private volatile IntFunction<NDArray> task;
+        private volatile IntFunction<?> task;
         private volatile long submitted; // generation of the last task handed over
         private volatile long finished; // generation of the last task completed
         private volatile boolean stopped;
-        NDArray result;
+        Object result;
         Throwable error;
 
         Worker(int shard) {
@@ -99,7 +163,7 @@ final class TensorParallel implements AutoCloseable {
             setDaemon(true); // an unclosed generator must not keep the JVM alive
         }
 
-        void submit(IntFunction<NDArray> work) {
+        void submit(IntFunction<?> work) {
             task = work;
             waiter = Thread.currentThread();
             submitted = submitted + 1; // volatile write publishes task
@@ -144,6 +208,7 @@ final class TensorParallel implements AutoCloseable {
                 try {
                     result = task.apply(shard);
                 } catch (Throwable t) {
+                    broken = true;
                     error = t;
                 }
                 finished = seen; // volatile write publishes result and error

@@ -235,8 +235,11 @@ class LlamaTest {
                 assertEquals(source.names(), source.reads.keySet());
                 assertTrue(source.reads.values().stream().allMatch(n -> n == 1), source.reads.toString());
                 assertEquals(tied, w.head() == w.embedding());
-                long params = config.parameterCount();
-                assertEquals(params * 4, w.bytes());
+                // Every parameter is held once, but for the norms folded into the matrices after them
+                // (the final one only when the head is a matrix of its own).
+                long folded = (2L * config.layers() + (tied ? 0 : 1)) * config.hiddenSize();
+                assertEquals((config.parameterCount() - folded) * 4, w.bytes());
+                assertEquals(tied, w.finalNorm() != null);
             }
         }
     }

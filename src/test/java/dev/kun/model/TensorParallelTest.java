@@ -3,55 +3,86 @@ package dev.kun.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
-/** The shard pool: results in shard order, every shard on its own thread, failures after all finish. */
+/**
+ * The shard pool: results in shard order, every shard on its own thread, all-reduces that give every
+ * shard the same sum round after round, and failures that release the other shards.
+ */
 class TensorParallelTest {
 
     @Test
     void resultsComeInShardOrderFromDistinctThreads() {
-        try (NDManager m = NDManager.newBaseManager(Device.cpu()); TensorParallel p = new TensorParallel(3)) {
+        try (TensorParallel p = new TensorParallel(3)) {
             for (int round = 0; round < 200; round++) {
                 Set<String> threads = ConcurrentHashMap.newKeySet();
                 int r = round;
-                NDArray[] out = p.map(s -> {
+                Object[] out = p.run(s -> {
                     threads.add(Thread.currentThread().getName());
-                    return m.create(new float[] {s * 1000 + r});
+                    return s * 1000 + r;
                 });
-                assertEquals(3, out.length);
-                for (int s = 0; s < 3; s++) assertArrayEquals(new float[] {s * 1000 + r}, out[s].toFloatArray());
+                assertArrayEquals(new Object[] {r, 1000 + r, 2000 + r}, out);
                 assertEquals(3, threads.size(), "each shard on its own thread");
-                assertArrayEquals(new float[] {3000 + 3 * r}, TensorParallel.sum(out).toFloatArray());
             }
         }
     }
 
     @Test
-    void aFailingShardFailsTheMapOnlyAfterEveryShardFinished() {
-        try (NDManager m = NDManager.newBaseManager(Device.cpu()); TensorParallel p = new TensorParallel(2)) {
-            AtomicInteger finished = new AtomicInteger();
-            IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.map(s -> {
+    void everyShardGetsTheResidualPlusAllPartialsInEveryRound() {
+        int shards = 3;
+        int rounds = 300;
+        try (NDManager m = NDManager.newBaseManager(Device.cpu()); TensorParallel p = new TensorParallel(shards)) {
+            Object[] out = p.run(s -> {
+                float[] seen = new float[rounds];
+                NDArray x = m.create(new float[] {0});
+                for (int r = 0; r < rounds; r++) {
+                    // Uneven timing, so shards leave a round while others still read it.
+                    if (ThreadLocalRandom.current().nextInt(4) == 0) Thread.yield();
+                    NDArray partial = m.create(new float[] {(r + 1) * 10 + s});
+                    x = p.allReduce(s, x, partial);
+                    seen[r] = x.getFloat(0);
+                }
+                return seen;
+            });
+            float expected = 0;
+            for (int r = 0; r < rounds; r++) {
+                expected += 3 * ((r + 1) * 10) + (0 + 1 + 2);
+                for (int s = 0; s < shards; s++) {
+                    assertEquals(expected, ((float[]) out[s])[r], "shard " + s + " round " + r);
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void aFailingShardReleasesTheOthersAndFailsTheRunAfterAllFinished() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu()); TensorParallel p = new TensorParallel(3)) {
+            AtomicInteger released = new AtomicInteger();
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> p.run(s -> {
+                NDArray x = m.create(new float[] {0});
+                x = p.allReduce(s, x, m.create(new float[] {1}));
                 if (s == 1) throw new IllegalStateException("shard one broke");
                 try {
-                    Thread.sleep(50);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
+                    return p.allReduce(s, x, m.create(new float[] {1})); // shard 1 never arrives
+                } finally {
+                    released.incrementAndGet();
                 }
-                finished.incrementAndGet();
-                return m.create(new float[] {s});
             }));
-            assertEquals("shard one broke", e.getMessage());
-            assertEquals(1, finished.get(), "shard 0 ran to its end before the failure surfaced");
-            // The pool still works after a failure.
-            assertTrue(p.map(s -> m.create(new float[] {s})).length == 2);
+            assertEquals("shard one broke", e.getMessage(), "the failing shard's own error, not a release");
+            assertEquals(2, released.get(), "both waiting shards were released before the run returned");
+            // The pool works after a failure.
+            Object[] out = p.run(s -> p.allReduce(s, m.create(new float[] {0}), m.create(new float[] {s})).getFloat(0));
+            assertArrayEquals(new Object[] {3f, 3f, 3f}, out);
         }
     }
 
@@ -59,11 +90,11 @@ class TensorParallelTest {
     void oneShardRunsOnTheCallersThread() {
         try (NDManager m = NDManager.newBaseManager(Device.cpu()); TensorParallel p = TensorParallel.none()) {
             Thread caller = Thread.currentThread();
-            NDArray[] out = p.map(s -> {
+            Object[] out = p.run(s -> {
                 assertEquals(caller, Thread.currentThread());
-                return m.create(new float[] {7});
+                return p.allReduce(s, m.create(new float[] {2}), m.create(new float[] {5})).getFloat(0);
             });
-            assertArrayEquals(new float[] {7}, out[0].toFloatArray());
+            assertArrayEquals(new Object[] {7f}, out);
         }
     }
 }
