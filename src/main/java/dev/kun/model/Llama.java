@@ -24,6 +24,8 @@ import java.util.stream.IntStream;
  * partial sums, added into the residual stream. With one shard that sum is the plain projection.
  */
 public final class Llama implements AutoCloseable {
+    private static final int[] LAST_AXIS = {-1};
+
     /** Queries per attention block of a long prefill (see attention()); lowered by tests. */
     static int queryBlock = 128;
 
@@ -85,7 +87,7 @@ public final class Llama implements AutoCloseable {
         int keys = IntStream.range(0, b).map(r -> batch.start()[r] + batch.tokens()[r].length).max().orElseThrow();
         // Every row reads keys [0, keys) and writes up to its padded reach: both must be in the cache.
         cache.prepare(slot, b, Math.max(keys, batch.reach()));
-        Inputs in = Inputs.of(batch, keys, weights.layers().get(0).device(), weights.dtype(), rope, step);
+        Inputs in = Inputs.of(batch, keys, weights.layers().get(0).device(), weights.dtype(), rope, config.rmsNormEps(), step);
         NDIndex rows = new NDIndex("{}:{}, :, :{}", slot, slot + b, keys); // these rows' slots, keys 0..keys-1
 
         // Every shard runs the whole pass on its own thread (see TensorParallel); the layers' scopes
@@ -115,7 +117,7 @@ public final class Llama implements AutoCloseable {
         int t = batch.width();
         // Token embeddings: (B, T, hidden); each shard its own copy, so it may free it.
         NDArray x = in.ids.getNDArrayInternal().embedding(in.ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
-        NDManager previous = null;
+        NDManager previousPartials = null;
         for (int l = 0; l < config.layers(); l++) {
             LlamaWeights.Layer w = weights.layers().get(l);
             LlamaWeights.Shard ws = w.shards().get(s);
@@ -124,24 +126,33 @@ public final class Llama implements AutoCloseable {
                 x = x.toDevice(w.device(), false);
                 in = in.to(w.device());
             }
-            // The layer's intermediates live in their own scope, so a pass holds about one layer's
-            // activations at a time rather than all of them until it returns (a 512-token prefill kept
-            // ~1.3 GB alive); freed buffers are reused by the next layer instead of fresh pages. Results
-            // follow their first operand's manager, so attaching the layer's input here puts everything
-            // derived from it in the scope.
-            NDManager scope = pass.newSubManager(w.device());
-            x.attach(scope);
-            // Attention of this shard's heads; the output projections of all shards sum to the whole one.
-            NDArray attention = attention(x, w, ws, l, s, in, cache, rows, keys, b, t, scope);
-            NDArray mid = parallel.allReduce(s, x, attention); // residual
-            mid.attach(scope);
-            // Every shard has added the previous layer's partials now (it reached this all-reduce), so
-            // that layer's scope can go.
-            if (previous != null) previous.close();
-            // Gated MLP of this shard's columns; the down projections of all shards sum to the whole one.
-            x = parallel.allReduce(s, mid, mlp(mid, w, ws)); // residual
-            x.attach(scope);
-            previous = scope;
+            // Each half-layer's intermediates live in a scope of their own, freed as soon as its partial
+            // sum is out, so a pass holds about one half-layer's activations at a time (a 512-token
+            // prefill kept ~1.3 GB alive when they lived until the pass returned). Results follow their
+            // first operand's manager, so attaching the input puts everything derived from it in the
+            // scope. The partials, which other shards read, and the residual stream live in the layer's
+            // `partials` scope, closed once every shard has passed the next layer's first all-reduce.
+            NDManager partials = pass.newSubManager(w.device());
+            NDArray mid;
+            try (NDManager work = pass.newSubManager(w.device())) {
+                x.attach(work);
+                // Attention of this shard's heads; the output projections of all shards sum to the whole one.
+                NDArray attention = attention(x, w, ws, l, s, in, cache, rows, keys, b, t, work);
+                attention.attach(partials);
+                mid = parallel.allReduce(s, x, attention); // residual
+                mid.attach(partials);
+            }
+            // Every shard has added the previous layer's partials now (it reached this all-reduce).
+            if (previousPartials != null) previousPartials.close();
+            try (NDManager work = pass.newSubManager(w.device())) {
+                mid.attach(work);
+                // Gated MLP of this shard's columns; the down projections of all shards sum to the whole one.
+                NDArray mlp = mlp(mid, ws, in.eps);
+                mlp.attach(partials);
+                x = parallel.allReduce(s, mid, mlp); // residual
+                x.attach(partials);
+            }
+            previousPartials = partials;
         }
 
         // Generation needs only each row's last real token: gather it before the (vocab-wide) head.
@@ -151,7 +162,7 @@ public final class Llama implements AutoCloseable {
                     : x.get(new NDIndex("{}, {}", in.rowIds(x.getDevice()), in.lastIds(x.getDevice()))); // (B, hidden)
         }
         // Final norm and this shard's block of the vocabulary: logits (B, V/shards) or (B, T, V/shards).
-        NDArray normed = weights.finalNorm() == null ? rmsNorm(x) : rmsNorm(x).mul(weights.finalNorm());
+        NDArray normed = weights.finalNorm() == null ? rmsNorm(x, in.eps) : rmsNorm(x, in.eps).mul(weights.finalNorm());
         NDArray block = linear(normed, weights.headShards().get(s), null);
         block.attach(step);
         return block;
@@ -171,7 +182,7 @@ public final class Llama implements AutoCloseable {
         int d = config.headDim();
 
         // Attention input norm (its weight is in qkv's columns).
-        NDArray h = rmsNorm(x);
+        NDArray h = rmsNorm(x, in.eps);
         // q, k and v in one matrix product: (B, T, (heads + 2 kvHeads) headDim)
         NDArray qkv = linear(h, ws.qkv(), ws.qkvBias()).reshape(b, t, heads + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
         NDList qkAndV = qkv.split(new long[] {heads + nKv}, 2);
@@ -231,9 +242,9 @@ public final class Llama implements AutoCloseable {
      * One shard's gated MLP on x (B, T, hidden): RMSNorm, its gate and up columns, SiLU(gate) * up and
      * its part of the down projection: a (B, T, hidden) partial sum.
      */
-    private NDArray mlp(NDArray x, LlamaWeights.Layer w, LlamaWeights.Shard ws) {
+    private static NDArray mlp(NDArray x, LlamaWeights.Shard ws, NDArray eps) {
         // MLP input norm (its weight is in gateUp's columns).
-        NDArray h = rmsNorm(x);
+        NDArray h = rmsNorm(x, eps);
         // Gate and up projections in one matrix product: (B, T, 2 intermediate)
         NDList gateAndUp = linear(h, ws.gateUp(), null).split(2, 2);
         NDArray gate = gateAndUp.get(0); // (B, T, intermediate)
@@ -281,10 +292,11 @@ public final class Llama implements AutoCloseable {
 
     /**
      * RMSNorm without its learned weight, x / sqrt(mean(x^2) + eps): the weight is folded into the
-     * matrix that reads the result (see LlamaWeights).
+     * matrix that reads the result (see LlamaWeights). {@code eps} is a tensor made once per pass: adding
+     * a Java number makes DJL create and free a scalar tensor on every call.
      */
-    private NDArray rmsNorm(NDArray x) {
-        NDArray rms = x.square().mean(new int[] {x.getShape().dimension() - 1}, true).add(config.rmsNormEps()).sqrt();
+    private static NDArray rmsNorm(NDArray x, NDArray eps) {
+        NDArray rms = x.square().mean(LAST_AXIS, true).add(eps).sqrt();
         return x.div(rms);
     }
 
@@ -306,13 +318,14 @@ public final class Llama implements AutoCloseable {
         final NDArray cos; // (B, T, 1, headDim)
         final NDArray sin; // (B, T, 1, headDim)
         final NDArray rotateHalf; // (headDim, headDim), see Rope
+        final NDArray eps; // the RMSNorm epsilon as a scalar tensor
         final NDArray mask; // (B, 1, 1, T, keys) or null
         final int[] last; // index of each row's last real token
         final int maxStart; // the largest row start: block [i0, i1) of queries sees keys < maxStart + i1
         final NDManager step;
 
         private Inputs(NDArray ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray rotateHalf,
-                       NDArray mask, int[] last, int maxStart, NDManager step) {
+                       NDArray eps, NDArray mask, int[] last, int maxStart, NDManager step) {
             this.ids = ids;
             this.slots = slots;
             this.positions = positions;
@@ -320,13 +333,14 @@ public final class Llama implements AutoCloseable {
             this.cos = cos;
             this.sin = sin;
             this.rotateHalf = rotateHalf;
+            this.eps = eps;
             this.mask = mask;
             this.last = last;
             this.maxStart = maxStart;
             this.step = step;
         }
 
-        static Inputs of(TokenBatch batch, int keys, Device device, DataType dtype, Rope rope, NDManager step) {
+        static Inputs of(TokenBatch batch, int keys, Device device, DataType dtype, Rope rope, double eps, NDManager step) {
             int b = batch.rows();
             int t = batch.width();
             long[] ids = new long[b * t];
@@ -367,7 +381,8 @@ public final class Llama implements AutoCloseable {
             NDList cosSin = rope.at(positionArray, step);
             return new Inputs(idArray, slotArray, positionArray,
                     cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false),
-                    rope.rotateHalf().toType(dtype, false), mask, last,
+                    rope.rotateHalf().toType(dtype, false), step.create((float) eps).toDevice(device, false).toType(dtype, false),
+                    mask, last,
                     java.util.Arrays.stream(batch.start()).max().orElse(0), step);
         }
 
@@ -375,6 +390,7 @@ public final class Llama implements AutoCloseable {
         Inputs to(Device device) {
             return new Inputs(ids, slots.toDevice(device, false), positions.toDevice(device, false),
                     cos.toDevice(device, false), sin.toDevice(device, false), rotateHalf.toDevice(device, false),
+                    eps.toDevice(device, false),
                     mask == null ? null : mask.toDevice(device, false), last, maxStart, step);
         }
 
