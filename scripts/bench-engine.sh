@@ -36,5 +36,9 @@ if [ ! -f "$model/config.json" ]; then
   java -Xmx2g -cp "$cp" dev.kun.bench.DecodeBenchmark write "$model"
 fi
 echo "bench-engine: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), model $model" >&2
-# The launcher's collector (scripts/kun: serial), so the peak RSS is what `kun generate` would show.
-exec java ${KUN_BENCH_JAVA_OPTS:--XX:+UseSerialGC -XX:MaxDirectMemorySize=8g} "${jvm[@]}" -cp "$cp" dev.kun.bench.DecodeBenchmark run "$model" "$@"
+# The launcher's collector (scripts/kun: serial) and memory options, so the peak RSS is what
+# `kun generate` would show.
+# shellcheck source=scripts/jvm-options.sh
+source "$root/scripts/jvm-options.sh"
+# shellcheck disable=SC2086
+exec java ${KUN_BENCH_JAVA_OPTS:--XX:+UseSerialGC -XX:MaxDirectMemorySize=8g $KUN_JVM_MEMORY_OPTS} "${jvm[@]}" -cp "$cp" dev.kun.bench.DecodeBenchmark run "$model" "$@"
