@@ -1,6 +1,7 @@
 package dev.kun.filter;
 
 import dev.kun.record.KunRecord;
+import dev.kun.record.Utf8Text;
 
 /** METHOD.md step 3: drops a record whose instruction refers to a missing context (新闻, 图片, 根据 ...). */
 public record InstructionKeywordRule(Keywords keywords) implements Rule {
@@ -13,7 +14,10 @@ public record InstructionKeywordRule(Keywords keywords) implements Rule {
 
     @Override
     public Verdict apply(KunRecord record) {
-        String instruction = MissingFieldException.require(record, KunRecord.INSTRUCTION);
-        return keywords.firstIn(instruction) == null ? Verdict.keep(record) : Verdict.drop(REASON);
+        Utf8Text bytes = record.utf8(KunRecord.INSTRUCTION);
+        boolean found = bytes != null
+                ? keywords.anyIn(bytes)
+                : keywords.firstIn(MissingFieldException.require(record, KunRecord.INSTRUCTION)) != null;
+        return found ? Verdict.drop(REASON) : Verdict.keep(record);
     }
 }

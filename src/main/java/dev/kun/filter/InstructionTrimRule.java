@@ -1,6 +1,7 @@
 package dev.kun.filter;
 
 import dev.kun.record.KunRecord;
+import dev.kun.record.Utf8Text;
 
 /**
  * METHOD.md step 3: removes the instruction's trailing spaces and newlines (U+0020 and U+000A only,
@@ -15,6 +16,10 @@ public record InstructionTrimRule() implements Rule {
 
     @Override
     public Verdict apply(KunRecord record) {
+        Utf8Text bytes = record.utf8(KunRecord.INSTRUCTION);
+        if (bytes != null) {
+            return Whitespace.keepTrimmed(record, KunRecord.INSTRUCTION, bytes);
+        }
         String instruction = MissingFieldException.require(record, KunRecord.INSTRUCTION);
         String trimmed = Whitespace.stripTrailingSpacesAndNewlines(instruction);
         return Verdict.keep(trimmed.length() == instruction.length() ? record : record.with(KunRecord.INSTRUCTION, trimmed));

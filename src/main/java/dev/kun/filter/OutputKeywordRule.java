@@ -1,6 +1,7 @@
 package dev.kun.filter;
 
 import dev.kun.record.KunRecord;
+import dev.kun.record.Utf8Text;
 
 /** METHOD.md step 6: drops an output with a chat model's self-reference, dated knowledge or refusal. */
 public record OutputKeywordRule(Keywords keywords) implements Rule {
@@ -13,7 +14,10 @@ public record OutputKeywordRule(Keywords keywords) implements Rule {
 
     @Override
     public Verdict apply(KunRecord record) {
-        String output = MissingFieldException.require(record, KunRecord.OUTPUT);
-        return keywords.firstIn(output) == null ? Verdict.keep(record) : Verdict.drop(REASON);
+        Utf8Text bytes = record.utf8(KunRecord.OUTPUT);
+        boolean found = bytes != null
+                ? keywords.anyIn(bytes)
+                : keywords.firstIn(MissingFieldException.require(record, KunRecord.OUTPUT)) != null;
+        return found ? Verdict.drop(REASON) : Verdict.keep(record);
     }
 }

@@ -1,6 +1,7 @@
 package dev.kun.filter;
 
 import dev.kun.record.KunRecord;
+import dev.kun.record.Utf8Text;
 
 /**
  * METHOD.md step 6: removes the output's trailing spaces and newlines (U+0020 and U+000A only). The
@@ -16,6 +17,10 @@ public record OutputTrimRule() implements Rule {
 
     @Override
     public Verdict apply(KunRecord record) {
+        Utf8Text bytes = record.utf8(KunRecord.OUTPUT);
+        if (bytes != null) {
+            return Whitespace.keepTrimmed(record, KunRecord.OUTPUT, bytes);
+        }
         String output = MissingFieldException.require(record, KunRecord.OUTPUT);
         String trimmed = Whitespace.stripTrailingSpacesAndNewlines(output);
         return Verdict.keep(trimmed.length() == output.length() ? record : record.with(KunRecord.OUTPUT, trimmed));

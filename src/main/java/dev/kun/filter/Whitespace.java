@@ -1,5 +1,8 @@
 package dev.kun.filter;
 
+import dev.kun.record.KunRecord;
+import dev.kun.record.Utf8Text;
+
 /**
  * The two notions of whitespace the original scripts use. Python's {@code str.isspace()} (also what
  * its {@code re} class {@code \s} and {@code str.strip()} match) differs from Java's
@@ -44,5 +47,17 @@ final class Whitespace {
             end--;
         }
         return s.substring(0, end);
+    }
+
+    /**
+     * {@link #stripTrailingSpacesAndNewlines} on a field held as UTF-8: U+0020 and U+000A are single
+     * bytes that no other character's bytes contain, so the text is only decoded when there is a cut.
+     */
+    static Verdict keepTrimmed(KunRecord record, String field, Utf8Text text) {
+        int end = text.length();
+        while (end > 0 && (text.byteAt(end - 1) == ' ' || text.byteAt(end - 1) == '\n')) {
+            end--;
+        }
+        return Verdict.keep(end == text.length() ? record : record.with(field, text.decode(0, end)));
     }
 }

@@ -57,6 +57,8 @@ final class CompactObject {
         /** The scanned string value holds a backslash escape, so decoding cannot copy its bytes as they are. */
         final boolean escaped;
         String text;
+        /** The scanned string value's unescaped bytes, made on first read. */
+        Utf8Text utf8;
 
         Field(String name, int nameStart, int nameEnd, int valueStart, int valueEnd, byte kind, boolean escaped, String text) {
             this.name = name;
@@ -110,6 +112,30 @@ final class CompactObject {
             f.text = s;
         }
         return s;
+    }
+
+    /**
+     * The text of a scanned string field as UTF-8 (always valid: the scan checked it), or null when the
+     * field is absent, not a string, or was set by {@link #with} (its text is only a {@code String}).
+     */
+    Utf8Text utf8(String field) {
+        int i = indexOf(field);
+        if (i < 0) return null;
+        Field f = fields[i];
+        if (f.kind != STRING || f.valueStart < 0) return null;
+        Utf8Text u = f.utf8;
+        if (u == null) {
+            int from = f.valueStart + 1;
+            int to = f.valueEnd - 1;
+            if (!f.escaped) {
+                u = Utf8Text.ofValid(data, from, to);
+            } else {
+                byte[] out = new byte[to - from];
+                u = Utf8Text.ofValid(out, 0, unescape(data, from, to, out));
+            }
+            f.utf8 = u;
+        }
+        return u;
     }
 
     /** A copy with {@code field} set to {@code value}: in place when present, else last, as {@code ObjectNode.put}. */
@@ -243,26 +269,34 @@ final class CompactObject {
      */
     static String decode(byte[] b, int from, int to, boolean escaped) {
         if (!escaped) return new String(b, from, to - from, StandardCharsets.UTF_8);
-        int slash = from;
-        while (b[slash] != '\\') slash++;
         byte[] out = new byte[to - from];
-        int n = slash - from;
-        System.arraycopy(b, from, out, 0, n);
-        for (int i = slash; i < to; i++) {
-            byte c = b[i];
-            if (c == '\\') {
-                c = switch (b[++i]) {
-                    case 'b' -> '\b';
-                    case 't' -> '\t';
-                    case 'n' -> '\n';
-                    case 'f' -> '\f';
-                    case 'r' -> '\r';
-                    default -> b[i]; // '"' or '\\'
-                };
-            }
-            out[n++] = c;
+        return new String(out, 0, unescape(b, from, to, out), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Copies a scanned string's bytes {@code b[from, to)} into {@code out} with its escapes resolved (each
+     * decodes to one ASCII byte), and returns the length written. The runs between escapes are copied
+     * whole: escapes are few, mostly the line breaks of multi-paragraph text.
+     */
+    static int unescape(byte[] b, int from, int to, byte[] out) {
+        int n = 0;
+        int run = from;
+        for (int i = from; i < to; i++) {
+            if (b[i] != '\\') continue;
+            System.arraycopy(b, run, out, n, i - run);
+            n += i - run;
+            out[n++] = switch (b[++i]) {
+                case 'b' -> '\b';
+                case 't' -> '\t';
+                case 'n' -> '\n';
+                case 'f' -> '\f';
+                case 'r' -> '\r';
+                default -> b[i]; // '"' or '\\'
+            };
+            run = i + 1;
         }
-        return new String(out, 0, n, StandardCharsets.UTF_8);
+        System.arraycopy(b, run, out, n, to - run);
+        return n + to - run;
     }
 
     /**
