@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -454,6 +457,9 @@ final class CompactObject {
                     // special range: two continuation bytes decide; every other lead takes Utf8's table.
                     int c = b & 0xff;
                     if (c >= 0xe1 && c <= 0xef && c != 0xed) {
+                        int from = p;
+                        p = skipPlainPairs(in, p, length);
+                        if (p != from) continue;
                         if (p + 2 >= length || (in[p + 1] & 0xc0) != 0x80 || (in[p + 2] & 0xc0) != 0x80) return false;
                         p += 3;
                     } else {
@@ -482,6 +488,26 @@ final class CompactObject {
             }
             return false;
         }
+
+        /**
+         * Past the run of plain 3-byte characters at {@code p}, two at a time: one 8-byte read checks both
+         * leads (1110xxxx, not E0 or ED, whose second bytes have narrower ranges) and all four continuation
+         * bytes (10xxxxxx). Returns {@code p} unchanged when the next two are not both plain; the byte
+         * checks take over from wherever it stops. CJK text is mostly such runs.
+         */
+        private static int skipPlainPairs(byte[] in, int p, int length) {
+            while (p <= length - 8) {
+                long w = (long) LONGS.get(in, p);
+                if ((w & 0xc0c0f0c0c0f0L) != 0x8080e08080e0L) break;
+                int lead0 = (int) w & 0x0f;
+                int lead1 = (int) (w >>> 24) & 0x0f;
+                if (lead0 == 0 || lead0 == 0x0d || lead1 == 0 || lead1 == 0x0d) break;
+                p += 6;
+            }
+            return p;
+        }
+
+        private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
         /**
          * A number in the form Jackson writes back: an integer other than -0, or a decimal whose
