@@ -53,7 +53,10 @@ import org.slf4j.LoggerFactory;
  * Checkpoints sit at fixed record counts, never at times, so output bytes never depend on timing.
  */
 public final class StageRunner {
-    private static final Logger log = LoggerFactory.getLogger(StageRunner.class);
+    /** Made on the first message, so a run that logs nothing never starts logback (see LoggingOptions). */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
+    }
     private static final int LOGGED_BAD_INPUT = 10;
     /** Linux's own limit on links followed in one path lookup. */
     private static final int MAX_LINK_HOPS = 40;
@@ -187,7 +190,7 @@ public final class StageRunner {
             }
             openWriters(checkpoint);
             if (checkpoint != null) {
-                log.info("resuming {} after {} records (checkpoint {})", stage.name(), consumed, checkpointPath);
+                Log.LOG.info("resuming {} after {} records (checkpoint {})", stage.name(), consumed, checkpointPath);
             }
             StageStats done;
             try {
@@ -345,7 +348,7 @@ public final class StageRunner {
                     n++;
                 }
             }
-            log.debug("restored {} committed records into stage {}", n, stage.name());
+            Log.LOG.debug("restored {} committed records into stage {}", n, stage.name());
         }
 
         private void process(List<InputRecord> batch) throws IOException {
@@ -390,7 +393,7 @@ public final class StageRunner {
         private void skipBadInput(String source, String reason, String message, String raw, KunRecord record) throws IOException {
             stats.badInput(reason);
             if (loggedBadInput++ < LOGGED_BAD_INPUT) {
-                log.warn("{}: {} (skipped{})", source, message, loggedBadInput == LOGGED_BAD_INPUT ? "; further ones only counted" : "");
+                Log.LOG.warn("{}: {} (skipped{})", source, message, loggedBadInput == LOGGED_BAD_INPUT ? "; further ones only counted" : "");
             }
             if (rejects != null) {
                 ObjectNode reject = RejectWriter.reject(record, stage.name(), reason, source, message, raw);
