@@ -22,6 +22,15 @@ public record InstructionRepairRule(int minWhitespaceRun) implements Rule {
         }
     }
 
+    /**
+     * The record's own form, spelled out: the rule set's description, part of the resume fingerprint,
+     * prints it, and the generated one builds its method handles at run time (~20 classes per start).
+     */
+    @Override
+    public String toString() {
+        return "InstructionRepairRule[minWhitespaceRun=" + minWhitespaceRun + "]";
+    }
+
     @Override
     public String name() {
         return "instruction_repair";

@@ -16,6 +16,15 @@ public record MinOutputLengthRule(int minChars) implements Rule {
         }
     }
 
+    /**
+     * The record's own form, spelled out: the rule set's description, part of the resume fingerprint,
+     * prints it, and the generated one builds its method handles at run time (~20 classes per start).
+     */
+    @Override
+    public String toString() {
+        return "MinOutputLengthRule[minChars=" + minChars + "]";
+    }
+
     @Override
     public String name() {
         return REASON;

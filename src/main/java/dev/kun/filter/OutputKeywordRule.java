@@ -7,6 +7,15 @@ import dev.kun.record.Utf8Text;
 public record OutputKeywordRule(Keywords keywords) implements Rule {
     public static final String REASON = "output_keyword";
 
+    /**
+     * The record's own form, spelled out: the rule set's description, part of the resume fingerprint,
+     * prints it, and the generated one builds its method handles at run time (~20 classes per start).
+     */
+    @Override
+    public String toString() {
+        return "OutputKeywordRule[keywords=" + keywords + "]";
+    }
+
     @Override
     public String name() {
         return REASON;

@@ -17,6 +17,15 @@ public record RepetitionRule(int minRepeats) implements Rule {
         }
     }
 
+    /**
+     * The record's own form, spelled out: the rule set's description, part of the resume fingerprint,
+     * prints it, and the generated one builds its method handles at run time (~20 classes per start).
+     */
+    @Override
+    public String toString() {
+        return "RepetitionRule[minRepeats=" + minRepeats + "]";
+    }
+
     @Override
     public String name() {
         return REASON;
