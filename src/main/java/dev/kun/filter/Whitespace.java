@@ -12,16 +12,22 @@ import dev.kun.record.Utf8Text;
 final class Whitespace {
     private Whitespace() {}
 
-    /** Python 3's {@code str.isspace()} for one code point (all such characters are in the BMP). */
+    /**
+     * Python 3's {@code str.isspace()} for one code point (all such characters are in the BMP). Range
+     * tests first: instruction repair asks about every character, and most of them (CJK, above U+3000,
+     * or printable ASCII) are answered by the first one or two.
+     */
     static boolean isSpace(int c) {
-        if (c >= 0x2000 && c <= 0x200A) {
-            return true;
+        if (c <= ' ') {
+            return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
         }
-        return switch (c) {
-            case '\t', '\n', 0x0B, '\f', '\r', 0x1C, 0x1D, 0x1E, 0x1F, ' ', 0x85, 0xA0, 0x1680, 0x2028, 0x2029,
-                    0x202F, 0x205F, 0x3000 -> true;
-            default -> false;
-        };
+        if (c < 0x85 || c > 0x3000) {
+            return false;
+        }
+        if (c < 0x2000) {
+            return c == 0x85 || c == 0xa0 || c == 0x1680;
+        }
+        return c <= 0x200a || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
     }
 
     /** Python's {@code s.strip()}: removes {@link #isSpace} characters at both ends. */
