@@ -1,10 +1,20 @@
 package dev.kun.filter;
 
 import dev.kun.record.KunRecord;
+import dev.kun.record.Utf8Text;
 
 /** METHOD.md step 3: drops a record whose instruction refers to a missing context (新闻, 图片, 根据 ...). */
 public record InstructionKeywordRule(Keywords keywords) implements Rule {
     public static final String REASON = "instruction_keyword";
+
+    /**
+     * The record's own form, spelled out: the rule set's description, part of the resume fingerprint,
+     * prints it, and the generated one builds its method handles at run time (~20 classes per start).
+     */
+    @Override
+    public String toString() {
+        return "InstructionKeywordRule[keywords=" + keywords + "]";
+    }
 
     @Override
     public String name() {
@@ -13,7 +23,10 @@ public record InstructionKeywordRule(Keywords keywords) implements Rule {
 
     @Override
     public Verdict apply(KunRecord record) {
-        String instruction = MissingFieldException.require(record, KunRecord.INSTRUCTION);
-        return keywords.firstIn(instruction) == null ? Verdict.keep(record) : Verdict.drop(REASON);
+        Utf8Text bytes = record.utf8(KunRecord.INSTRUCTION);
+        boolean found = bytes != null
+                ? keywords.anyIn(bytes)
+                : keywords.firstIn(MissingFieldException.require(record, KunRecord.INSTRUCTION)) != null;
+        return found ? Verdict.drop(REASON) : Verdict.keep(record);
     }
 }

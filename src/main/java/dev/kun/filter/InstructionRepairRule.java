@@ -1,6 +1,7 @@
 package dev.kun.filter;
 
 import dev.kun.record.KunRecord;
+import dev.kun.record.Utf8Text;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -21,6 +22,15 @@ public record InstructionRepairRule(int minWhitespaceRun) implements Rule {
         }
     }
 
+    /**
+     * The record's own form, spelled out: the rule set's description, part of the resume fingerprint,
+     * prints it, and the generated one builds its method handles at run time (~20 classes per start).
+     */
+    @Override
+    public String toString() {
+        return "InstructionRepairRule[minWhitespaceRun=" + minWhitespaceRun + "]";
+    }
+
     @Override
     public String name() {
         return "instruction_repair";
@@ -28,11 +38,20 @@ public record InstructionRepairRule(int minWhitespaceRun) implements Rule {
 
     @Override
     public Verdict apply(KunRecord record) {
+        Utf8Text bytes = record.utf8(KunRecord.INSTRUCTION);
+        if (bytes != null) {
+            int run = whitespaceRunStart(bytes, minWhitespaceRun);
+            if (run >= 0) {
+                return cut(record, bytes.decode(0, run));
+            }
+            if (bytes.indexOf('\n', 0) < 0) {
+                return Verdict.keep(record); // a single line repeats nothing
+            }
+        }
         String instruction = MissingFieldException.require(record, KunRecord.INSTRUCTION);
         int run = whitespaceRunStart(instruction, minWhitespaceRun);
         if (run >= 0) {
-            String cut = Whitespace.strip(instruction.substring(0, run));
-            return cut.isEmpty() ? Verdict.drop(EMPTY) : Verdict.keep(record.with(KunRecord.INSTRUCTION, cut));
+            return cut(record, instruction.substring(0, run));
         }
         String stripped = Whitespace.strip(instruction);
         String line = longestDuplicatedLine(stripped);
@@ -40,6 +59,43 @@ public record InstructionRepairRule(int minWhitespaceRun) implements Rule {
             return Verdict.keep(record);
         }
         return stripped.startsWith(line) ? Verdict.keep(record.with(KunRecord.INSTRUCTION, line)) : Verdict.drop(DUPLICATE_LINES);
+    }
+
+    private static Verdict cut(KunRecord record, String beforeRun) {
+        String cut = Whitespace.strip(beforeRun);
+        return cut.isEmpty() ? Verdict.drop(EMPTY) : Verdict.keep(record.with(KunRecord.INSTRUCTION, cut));
+    }
+
+    /**
+     * {@link #whitespaceRunStart(String, int)} over UTF-8: the byte index where the run starts, or -1.
+     * Every whitespace character is in the BMP, one UTF-16 unit, so runs count the same either way.
+     */
+    static int whitespaceRunStart(Utf8Text s, int minRun) {
+        int runLength = 0;
+        int runStart = 0;
+        for (int i = 0, n = s.length(); i < n; ) {
+            int b = s.byteAt(i);
+            int length = 1;
+            boolean space;
+            if (b < 0x80) {
+                space = Whitespace.isSpace(b);
+            } else {
+                length = s.charLength(i);
+                // Whitespace beyond ASCII is U+0085, U+00A0 (lead C2), U+1680 (E1), U+2000..U+205F (E2)
+                // and U+3000 (E3): other characters, most CJK text, need no decoding.
+                space = (b == 0xc2 || b == 0xe1 || b == 0xe2 || b == 0xe3) && Whitespace.isSpace(s.codePointAt(i));
+            }
+            if (!space) {
+                runLength = 0;
+            } else if (runLength++ == 0) {
+                runStart = i;
+            }
+            if (runLength == minRun) {
+                return runStart;
+            }
+            i += length;
+        }
+        return -1;
     }
 
     /** Index where the first run of at least {@code minRun} whitespace characters starts, or -1. */

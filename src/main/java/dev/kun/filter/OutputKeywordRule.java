@@ -1,10 +1,20 @@
 package dev.kun.filter;
 
 import dev.kun.record.KunRecord;
+import dev.kun.record.Utf8Text;
 
 /** METHOD.md step 6: drops an output with a chat model's self-reference, dated knowledge or refusal. */
 public record OutputKeywordRule(Keywords keywords) implements Rule {
     public static final String REASON = "output_keyword";
+
+    /**
+     * The record's own form, spelled out: the rule set's description, part of the resume fingerprint,
+     * prints it, and the generated one builds its method handles at run time (~20 classes per start).
+     */
+    @Override
+    public String toString() {
+        return "OutputKeywordRule[keywords=" + keywords + "]";
+    }
 
     @Override
     public String name() {
@@ -13,7 +23,10 @@ public record OutputKeywordRule(Keywords keywords) implements Rule {
 
     @Override
     public Verdict apply(KunRecord record) {
-        String output = MissingFieldException.require(record, KunRecord.OUTPUT);
-        return keywords.firstIn(output) == null ? Verdict.keep(record) : Verdict.drop(REASON);
+        Utf8Text bytes = record.utf8(KunRecord.OUTPUT);
+        boolean found = bytes != null
+                ? keywords.anyIn(bytes)
+                : keywords.firstIn(MissingFieldException.require(record, KunRecord.OUTPUT)) != null;
+        return found ? Verdict.drop(REASON) : Verdict.keep(record);
     }
 }

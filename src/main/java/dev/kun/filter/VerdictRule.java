@@ -19,6 +19,15 @@ public record VerdictRule(VerdictMode mode, double minScore) implements Rule {
             Pattern.compile("\\bscore[\\s\\u00A0\\u3000]*[:：][\\s\\u00A0\\u3000]*([0-9０-９]+(?:\\.[0-9]+)?)",
                     Pattern.CASE_INSENSITIVE);
 
+    /**
+     * The record's own form, spelled out: the rule set's description, part of the resume fingerprint,
+     * prints it, and the generated one builds its method handles at run time (~20 classes per start).
+     */
+    @Override
+    public String toString() {
+        return "VerdictRule[mode=" + mode + ", minScore=" + minScore + "]";
+    }
+
     @Override
     public String name() {
         return "verdict";

@@ -1,5 +1,8 @@
 package dev.kun.filter;
 
+import dev.kun.record.KunRecord;
+import dev.kun.record.Utf8Text;
+
 /**
  * The two notions of whitespace the original scripts use. Python's {@code str.isspace()} (also what
  * its {@code re} class {@code \s} and {@code str.strip()} match) differs from Java's
@@ -9,16 +12,22 @@ package dev.kun.filter;
 final class Whitespace {
     private Whitespace() {}
 
-    /** Python 3's {@code str.isspace()} for one code point (all such characters are in the BMP). */
+    /**
+     * Python 3's {@code str.isspace()} for one code point (all such characters are in the BMP). Range
+     * tests first: instruction repair asks about every character, and most of them (CJK, above U+3000,
+     * or printable ASCII) are answered by the first one or two.
+     */
     static boolean isSpace(int c) {
-        if (c >= 0x2000 && c <= 0x200A) {
-            return true;
+        if (c <= ' ') {
+            return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
         }
-        return switch (c) {
-            case '\t', '\n', 0x0B, '\f', '\r', 0x1C, 0x1D, 0x1E, 0x1F, ' ', 0x85, 0xA0, 0x1680, 0x2028, 0x2029,
-                    0x202F, 0x205F, 0x3000 -> true;
-            default -> false;
-        };
+        if (c < 0x85 || c > 0x3000) {
+            return false;
+        }
+        if (c < 0x2000) {
+            return c == 0x85 || c == 0xa0 || c == 0x1680;
+        }
+        return c <= 0x200a || c == 0x2028 || c == 0x2029 || c == 0x202f || c == 0x205f || c == 0x3000;
     }
 
     /** Python's {@code s.strip()}: removes {@link #isSpace} characters at both ends. */
@@ -44,5 +53,17 @@ final class Whitespace {
             end--;
         }
         return s.substring(0, end);
+    }
+
+    /**
+     * {@link #stripTrailingSpacesAndNewlines} on a field held as UTF-8: U+0020 and U+000A are single
+     * bytes that no other character's bytes contain, so the text is only decoded when there is a cut.
+     */
+    static Verdict keepTrimmed(KunRecord record, String field, Utf8Text text) {
+        int end = text.length();
+        while (end > 0 && (text.byteAt(end - 1) == ' ' || text.byteAt(end - 1) == '\n')) {
+            end--;
+        }
+        return Verdict.keep(end == text.length() ? record : record.with(field, text.decode(0, end)));
     }
 }

@@ -19,11 +19,16 @@ import dev.kun.record.RecordReader.Position;
 import dev.kun.record.RejectWriter;
 import dev.kun.record.StdoutClosedException;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +53,10 @@ import org.slf4j.LoggerFactory;
  * Checkpoints sit at fixed record counts, never at times, so output bytes never depend on timing.
  */
 public final class StageRunner {
-    private static final Logger log = LoggerFactory.getLogger(StageRunner.class);
+    /** Made on the first message, so a run that logs nothing never starts logback (see LoggingOptions). */
+    private static final class Log {
+        static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
+    }
     private static final int LOGGED_BAD_INPUT = 10;
     /** Linux's own limit on links followed in one path lookup. */
     private static final int MAX_LINK_HOPS = 40;
@@ -121,6 +129,10 @@ public final class StageRunner {
         private JsonlWriter out;
         private RejectWriter rejects;
         private long loggedBadInput;
+        /** Runs a checkpoint's fsyncs and write while the next records are processed; made at the first one. */
+        private ExecutorService syncer;
+        /** The checkpoint still being made durable, or null. */
+        private Future<?> pendingSync;
 
         Run(Stage stage) {
             this.stage = stage;
@@ -178,17 +190,21 @@ public final class StageRunner {
             }
             openWriters(checkpoint);
             if (checkpoint != null) {
-                log.info("resuming {} after {} records (checkpoint {})", stage.name(), consumed, checkpointPath);
+                Log.LOG.info("resuming {} after {} records (checkpoint {})", stage.name(), consumed, checkpointPath);
             }
             StageStats done;
             try {
                 if (checkpoint != null && checkpoint.outputBytes() > 0 && restores(stage)) restoreStage();
                 done = stream(start);
             } catch (Throwable t) {
-                // Leave the files as a kill would: nothing beyond the last checkpoint counts.
+                // Leave the files as a kill would: nothing beyond the last checkpoint counts. A checkpoint in
+                // flight may finish first (its bytes were all handed over), but not race the close.
+                awaitSyncQuietly();
                 out.abort();
                 if (rejects != null) rejects.abort();
                 throw t;
+            } finally {
+                if (syncer != null) syncer.shutdown();
             }
             System.err.println(done.summary());
             return ExitCodes.OK;
@@ -332,7 +348,7 @@ public final class StageRunner {
                     n++;
                 }
             }
-            log.debug("restored {} committed records into stage {}", n, stage.name());
+            Log.LOG.debug("restored {} committed records into stage {}", n, stage.name());
         }
 
         private void process(List<InputRecord> batch) throws IOException {
@@ -377,7 +393,7 @@ public final class StageRunner {
         private void skipBadInput(String source, String reason, String message, String raw, KunRecord record) throws IOException {
             stats.badInput(reason);
             if (loggedBadInput++ < LOGGED_BAD_INPUT) {
-                log.warn("{}: {} (skipped{})", source, message, loggedBadInput == LOGGED_BAD_INPUT ? "; further ones only counted" : "");
+                Log.LOG.warn("{}: {} (skipped{})", source, message, loggedBadInput == LOGGED_BAD_INPUT ? "; further ones only counted" : "");
             }
             if (rejects != null) {
                 ObjectNode reject = RejectWriter.reject(record, stage.name(), reason, source, message, raw);
@@ -389,13 +405,65 @@ public final class StageRunner {
             return KunException.badInput(source + ": " + message);
         }
 
-        /** Makes everything so far durable, then records it in the checkpoint. */
+        /**
+         * Makes everything so far durable, then records it in the checkpoint. The fsyncs wait for the disk,
+         * not the CPU (~0.25 s for the 100000 records of a filter checkpoint, a sixth of its run time), so a
+         * resumable run hands them and the checkpoint write to {@link #syncer} and goes on with the next
+         * records. The checkpoint still names only bytes already flushed and is written only after they
+         * are on disk; the previous one is waited for first, so they land in order, one at a time.
+         */
         private void commit(Position position) throws IOException {
-            long outBytes = out.commit();
-            long rejectBytes = rejects == null ? 0 : rejects.commit();
-            if (!resumable) return;
-            ObjectNode counters = statsNow();
-            new Checkpoint(false, fingerprint, position, consumed, outBytes, rejectBytes, counters).write(checkpointPath);
+            awaitSync();
+            long outBytes = out.flush();
+            long rejectBytes = rejects == null ? 0 : rejects.flush();
+            JsonlWriter output = out;
+            RejectWriter rejected = rejects;
+            if (!resumable) {
+                output.sync();
+                if (rejected != null) rejected.sync();
+                return;
+            }
+            Checkpoint checkpoint = new Checkpoint(false, fingerprint, position, consumed, outBytes, rejectBytes, statsNow());
+            if (syncer == null) {
+                syncer = Executors.newSingleThreadExecutor(task -> {
+                    Thread t = new Thread(task, "kun-checkpoint");
+                    t.setDaemon(true);
+                    return t;
+                });
+            }
+            pendingSync = syncer.submit(() -> {
+                output.sync();
+                if (rejected != null) rejected.sync();
+                checkpoint.write(checkpointPath);
+                return null;
+            });
+        }
+
+        /** Waits for the checkpoint in flight, if any, and rethrows its failure. */
+        private void awaitSync() throws IOException {
+            Future<?> pending = pendingSync;
+            if (pending == null) return;
+            pendingSync = null;
+            try {
+                pending.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while a checkpoint was written");
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException io) throw io;
+                if (cause instanceof RuntimeException re) throw re;
+                if (cause instanceof Error error) throw error;
+                throw new IOException(cause);
+            }
+        }
+
+        private void awaitSyncQuietly() {
+            try {
+                awaitSync();
+            } catch (IOException | RuntimeException | Error e) {
+                // Already failing; the original error is the one to report.
+            }
         }
 
         private ObjectNode statsNow() {
@@ -405,6 +473,7 @@ public final class StageRunner {
         }
 
         private StageStats finish(Position position) throws IOException {
+            awaitSync();
             long outBytes = out.commit();
             long rejectBytes = rejects == null ? 0 : rejects.commit();
             out.close();

@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
@@ -57,6 +60,8 @@ final class CompactObject {
         /** The scanned string value holds a backslash escape, so decoding cannot copy its bytes as they are. */
         final boolean escaped;
         String text;
+        /** The scanned string value's unescaped bytes, made on first read. */
+        Utf8Text utf8;
 
         Field(String name, int nameStart, int nameEnd, int valueStart, int valueEnd, byte kind, boolean escaped, String text) {
             this.name = name;
@@ -110,6 +115,30 @@ final class CompactObject {
             f.text = s;
         }
         return s;
+    }
+
+    /**
+     * The text of a scanned string field as UTF-8 (always valid: the scan checked it), or null when the
+     * field is absent, not a string, or was set by {@link #with} (its text is only a {@code String}).
+     */
+    Utf8Text utf8(String field) {
+        int i = indexOf(field);
+        if (i < 0) return null;
+        Field f = fields[i];
+        if (f.kind != STRING || f.valueStart < 0) return null;
+        Utf8Text u = f.utf8;
+        if (u == null) {
+            int from = f.valueStart + 1;
+            int to = f.valueEnd - 1;
+            if (!f.escaped) {
+                u = Utf8Text.ofValid(data, from, to);
+            } else {
+                byte[] out = new byte[to - from];
+                u = Utf8Text.ofValid(out, 0, unescape(data, from, to, out));
+            }
+            f.utf8 = u;
+        }
+        return u;
     }
 
     /** A copy with {@code field} set to {@code value}: in place when present, else last, as {@code ObjectNode.put}. */
@@ -243,26 +272,34 @@ final class CompactObject {
      */
     static String decode(byte[] b, int from, int to, boolean escaped) {
         if (!escaped) return new String(b, from, to - from, StandardCharsets.UTF_8);
-        int slash = from;
-        while (b[slash] != '\\') slash++;
         byte[] out = new byte[to - from];
-        int n = slash - from;
-        System.arraycopy(b, from, out, 0, n);
-        for (int i = slash; i < to; i++) {
-            byte c = b[i];
-            if (c == '\\') {
-                c = switch (b[++i]) {
-                    case 'b' -> '\b';
-                    case 't' -> '\t';
-                    case 'n' -> '\n';
-                    case 'f' -> '\f';
-                    case 'r' -> '\r';
-                    default -> b[i]; // '"' or '\\'
-                };
-            }
-            out[n++] = c;
+        return new String(out, 0, unescape(b, from, to, out), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Copies a scanned string's bytes {@code b[from, to)} into {@code out} with its escapes resolved (each
+     * decodes to one ASCII byte), and returns the length written. The runs between escapes are copied
+     * whole: escapes are few, mostly the line breaks of multi-paragraph text.
+     */
+    static int unescape(byte[] b, int from, int to, byte[] out) {
+        int n = 0;
+        int run = from;
+        for (int i = from; i < to; i++) {
+            if (b[i] != '\\') continue;
+            System.arraycopy(b, run, out, n, i - run);
+            n += i - run;
+            out[n++] = switch (b[++i]) {
+                case 'b' -> '\b';
+                case 't' -> '\t';
+                case 'n' -> '\n';
+                case 'f' -> '\f';
+                case 'r' -> '\r';
+                default -> b[i]; // '"' or '\\'
+            };
+            run = i + 1;
         }
-        return new String(out, 0, n, StandardCharsets.UTF_8);
+        System.arraycopy(b, run, out, n, to - run);
+        return n + to - run;
     }
 
     /**
@@ -420,6 +457,9 @@ final class CompactObject {
                     // special range: two continuation bytes decide; every other lead takes Utf8's table.
                     int c = b & 0xff;
                     if (c >= 0xe1 && c <= 0xef && c != 0xed) {
+                        int from = p;
+                        p = skipPlainPairs(in, p, length);
+                        if (p != from) continue;
                         if (p + 2 >= length || (in[p + 1] & 0xc0) != 0x80 || (in[p + 2] & 0xc0) != 0x80) return false;
                         p += 3;
                     } else {
@@ -448,6 +488,26 @@ final class CompactObject {
             }
             return false;
         }
+
+        /**
+         * Past the run of plain 3-byte characters at {@code p}, two at a time: one 8-byte read checks both
+         * leads (1110xxxx, not E0 or ED, whose second bytes have narrower ranges) and all four continuation
+         * bytes (10xxxxxx). Returns {@code p} unchanged when the next two are not both plain; the byte
+         * checks take over from wherever it stops. CJK text is mostly such runs.
+         */
+        private static int skipPlainPairs(byte[] in, int p, int length) {
+            while (p <= length - 8) {
+                long w = (long) LONGS.get(in, p);
+                if ((w & 0xc0c0f0c0c0f0L) != 0x8080e08080e0L) break;
+                int lead0 = (int) w & 0x0f;
+                int lead1 = (int) (w >>> 24) & 0x0f;
+                if (lead0 == 0 || lead0 == 0x0d || lead1 == 0 || lead1 == 0x0d) break;
+                p += 6;
+            }
+            return p;
+        }
+
+        private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
         /**
          * A number in the form Jackson writes back: an integer other than -0, or a decimal whose

@@ -95,18 +95,36 @@ public final class JsonlWriter implements Closeable {
 
     /** Flushes, ends the gzip member and forces the file to disk; returns the committed length in bytes. */
     public long commit() throws IOException {
+        long length = flush();
+        sync();
+        return length;
+    }
+
+    /**
+     * The first half of {@link #commit()}: flushes and ends the gzip member, so everything written so far
+     * is with the operating system and the returned length is a place a resumed run can cut back to.
+     */
+    public long flush() throws IOException {
         body.flush();
         if (member != null) {
             member.close();
             member = null;
         }
         counting.flush();
-        if (channel != null && fsync()) channel.force(false);
         // PrintStream swallows a broken pipe (kun ... | head): stop instead of working for nobody.
         if (channel == null && counting.sink() instanceof PrintStream ps && ps.checkError()) {
             throw new StdoutClosedException();
         }
         return counting.count;
+    }
+
+    /**
+     * The second half of {@link #commit()}: forces what {@link #flush()} handed over to disk. It touches
+     * only the file channel, which is safe for concurrent use, so another thread may run it while this
+     * writer goes on writing (the force may then take some later bytes along, which is harmless).
+     */
+    public void sync() throws IOException {
+        if (channel != null && fsync()) channel.force(false);
     }
 
     /**

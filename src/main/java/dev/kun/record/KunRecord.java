@@ -64,6 +64,15 @@ public final class KunRecord {
         return node != null && node.isTextual() ? node.textValue() : null;
     }
 
+    /**
+     * The field's text as UTF-8, when the record holds it as read (a compact record's string field that
+     * no stage has replaced); null otherwise, and then {@link #string} is the way to it. Rules that can
+     * decide on bytes use this first and skip decoding the text (see {@link Utf8Text}).
+     */
+    public Utf8Text utf8(String field) {
+        return compact != null ? compact.utf8(field) : null;
+    }
+
     public boolean has(String field) {
         return compact != null ? compact.has(field) : json.has(field);
     }

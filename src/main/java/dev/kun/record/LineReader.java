@@ -2,6 +2,9 @@ package dev.kun.record;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
 /**
@@ -46,8 +49,7 @@ public final class LineReader {
             }
             any = true;
             int start = pos;
-            int end = start;
-            while (end < lim && chunk[end] != '\n') end++;
+            int end = lineEnd(start);
             append(start, end - start);
             offset += end - start;
             if (end < lim) {
@@ -66,6 +68,30 @@ public final class LineReader {
         }
         return true;
     }
+
+    /**
+     * Index of the first {@code \n} in {@code chunk[from, lim)}, or {@code lim}. Eight bytes at a time (a
+     * byte loop was a tenth of the filter's time): {@code x = word ^ 0x0a0a...} has a zero byte where
+     * the newline is, and {@code (x - 0x0101...) & ~x & 0x8080...} flags zero bytes; borrows run only
+     * upwards from a zero byte, so the lowest flag (the lowest address, little-endian) is the first.
+     */
+    private int lineEnd(int from) {
+        byte[] b = chunk;
+        int limit = lim;
+        int i = from;
+        for (; i <= limit - 8; i += 8) {
+            long x = (long) LONGS.get(b, i) ^ NEWLINES;
+            long zeros = (x - ONES) & ~x & HIGHS;
+            if (zeros != 0) return i + (Long.numberOfTrailingZeros(zeros) >>> 3);
+        }
+        while (i < limit && b[i] != '\n') i++;
+        return i;
+    }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long NEWLINES = 0x0a0a0a0a0a0a0a0aL;
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
 
     private void append(int from, int n) {
         // No early return for n == 0 (a line end first in a chunk): copying nothing is harmless, and a

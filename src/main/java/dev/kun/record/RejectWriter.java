@@ -51,6 +51,16 @@ public final class RejectWriter implements Closeable {
         return out.commit();
     }
 
+    /** See {@link JsonlWriter#flush()}. */
+    public long flush() throws IOException {
+        return out.flush();
+    }
+
+    /** See {@link JsonlWriter#sync()}. */
+    public void sync() throws IOException {
+        out.sync();
+    }
+
     /** See {@link JsonlWriter#abort()}. */
     public void abort() {
         out.abort();

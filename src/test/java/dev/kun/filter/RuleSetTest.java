@@ -101,4 +101,15 @@ class RuleSetTest {
         assertEquals(2, e.exitCode());
         assertTrue(e.getMessage().contains(fragment), e.getMessage());
     }
+
+    /** Checkpoints written by earlier versions hold this text; a different one would refuse their resume. */
+    @Test
+    void descriptionIsTheFingerprintEarlierCheckpointsHold() {
+        assertEquals("[InstructionKeywordRule[keywords=Keywords[words=[新闻, 材料, 图片, 链接, 网址, 根据, 简历, 简介, 文章, 摘要, 文本, 提取,"
+                + " 关键词, 网站]]], InstructionTrimRule[], OutputKeywordRule[keywords=Keywords[words=[作为, 根据, 知识库, 2023, 抱歉]]],"
+                + " OutputTrimRule[], DropInputFieldRule[], MinOutputLengthRule[minChars=20], RepetitionRule[minRepeats=6],"
+                + " InstructionRepairRule[minWhitespaceRun=5]]", RuleSet.load("all").describe());
+        assertEquals("[VerdictRule[mode=humpback, minScore=4.5]]",
+                RuleSet.load("verdict").withVerdict(VerdictMode.HUMPBACK, 4.5).describe());
+    }
 }

@@ -2,10 +2,12 @@ package dev.kun.pipeline;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kun.Kun;
+import dev.kun.cli.KunException;
 import dev.kun.record.Json;
 import dev.kun.testing.Captured;
 import dev.kun.testing.TestStages;
@@ -50,6 +52,28 @@ class StageRunnerTest {
         assertEquals(stats.get("dropped").asLong(),
                 stats.get("dropped_duplicate").asLong() + stats.get("dropped_third").asLong());
         assertEquals(50, outLines + rejLines);
+    }
+
+    @Test
+    void aCheckpointThatFailsInTheBackgroundFailsTheRun() throws Exception {
+        // The checkpoint is written on another thread while records go on; its failure must not be lost,
+        // whether the next checkpoint (50 records) or the end of the run (10 records) is what waits for it.
+        for (int records : new int[] {10, 50}) {
+            Path in = dir.resolve("in" + records + ".jsonl");
+            StringBuilder b = new StringBuilder();
+            for (int i = 0; i < records; i++) b.append("{\"text\":\"t").append(i).append("\"}\n");
+            Files.writeString(in, b);
+            Path out = dir.resolve("out" + records + ".jsonl");
+            // A directory where the checkpoint's temporary file goes: every checkpoint write fails.
+            Files.createDirectories(dir.resolve("out" + records + ".jsonl.checkpoint.tmp"));
+            RunConfig config = RunConfig.simple(List.of(in.toString()), out).withCheckpointEvery(7);
+            KunException e = assertThrows(KunException.class, () -> new StageRunner(config).run(TestStages.identity()));
+            assertTrue(e.getMessage().contains("checkpoint.tmp"), records + ": " + e.getMessage());
+            assertFalse(Files.exists(out), "a failed run leaves no finished output");
+            assertFalse(Files.exists(dir.resolve("out" + records + ".jsonl.checkpoint")));
+            // The run stopped at the next wait, not at its end: only the first checkpoint's records were flushed.
+            assertEquals(7, Files.readAllLines(dir.resolve("out" + records + ".jsonl.part")).size(), "records " + records);
+        }
     }
 
     @Test

@@ -93,6 +93,42 @@ class CompactObjectTest {
         assertNull(CompactObject.scan(outside, outside.length));
     }
 
+    /**
+     * Runs of 3-byte characters are checked two at a time: one bad byte anywhere in a run, at any distance
+     * from the string's end, still leaves the line to the reader, and E0/ED leads (narrower second bytes)
+     * are told apart from plain ones. Accepted exactly when the line is valid UTF-8 and nothing special.
+     */
+    @Test
+    void everyByteOfARunOfThreeByteCharactersIsChecked() throws Exception {
+        String[] chars = {"中", "文", "\u0800", "\ud7ff", "\ue000", "\ufffd", "\u1000", "字"};
+        int[] replacements = {0x41, 0x80, 0xbf, 0xa0, 0x9f, 0xc0, 0xe0, 0xed, 0xef, 0xf0, 0xff, '"', '\\', 0x0a};
+        Random random = new Random(3);
+        int accepted = 0;
+        for (int length = 1; length <= 9; length++) {
+            StringBuilder run = new StringBuilder();
+            for (int i = 0; i < length; i++) run.append(chars[random.nextInt(chars.length)]);
+            for (int tail = 0; tail <= 3; tail++) {
+                byte[] valid = ("{\"a\":\"" + run + "x".repeat(tail) + "\"}").getBytes(StandardCharsets.UTF_8);
+                assertSame(new String(valid, StandardCharsets.UTF_8));
+                int runStart = 6;
+                for (int at = runStart; at < runStart + 3 * length; at++) {
+                    for (int v : replacements) {
+                        byte[] line = valid.clone();
+                        line[at] = (byte) v;
+                        boolean expected = Utf8.firstInvalid(line, line.length) < 0 && v != '"' && v != '\\' && v >= 0x20;
+                        CompactObject c = CompactObject.scan(line, line.length);
+                        assertEquals(expected, c != null, java.util.Arrays.toString(line));
+                        if (c != null) {
+                            accepted++;
+                            assertSame(new String(line, StandardCharsets.UTF_8));
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(true, accepted > 100, "accepted only " + accepted);
+    }
+
     @Test
     void withAndWithoutMatchTheTree() throws Exception {
         String line = "{\"id\": \"x\", \"instruction\": \"a  \\n\", \"input\": \"\", \"output\": \"o\", \"n\": null}";
