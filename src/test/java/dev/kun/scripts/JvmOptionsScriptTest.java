@@ -40,7 +40,7 @@ class JvmOptionsScriptTest {
 
     @Test
     void theTrimFlagOnlyForJdksThatHaveIt() throws Exception {
-        String with = "-Xmn16m -XX:TrimNativeHeapInterval=1000";
+        String with = "-Xmn16m -XX:TrimNativeHeapInterval=5000";
         String without = "-Xmn16m";
         assertEquals(without, optionsFor("17.0.8"));
         assertEquals(with, optionsFor("17.0.9"));
