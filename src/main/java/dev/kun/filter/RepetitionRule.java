@@ -47,45 +47,14 @@ public record RepetitionRule(int minRepeats) implements Rule {
      * length of the longest common prefix of the text and its suffix at p (the Z-function).
      */
     static boolean startsWithRepetition(String text, int repeats) {
-        // Fast path on UTF-16 units, no copy. A unit found there is a whole number of code points
-        // unless a lone surrogate sits at its edges (malformed text): then redo it on code points.
-        int unit = shortestUnit(text, repeats);
-        if (unit < 0) {
-            return false; // a code-point unit is also a UTF-16 unit, so none exists either
-        }
-        int end = unit * repeats;
-        boolean splitsPair = Character.isLowSurrogate(text.charAt(0))
-                || end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))
-                        && Character.isLowSurrogate(text.charAt(end));
-        return !splitsPair || shortestUnit(text.codePoints().toArray(), repeats) >= 0;
-    }
-
-    /** The shortest p with the first repeats*p units of {@code s} of period p, or -1 (Z-function). */
-    private static int shortestUnit(String s, int repeats) {
-        int n = s.length();
-        int maxUnit = n / repeats;
-        int[] z = new int[maxUnit + 1];
-        int boxStart = 0; // [boxStart, boxEnd) is the rightmost segment known to match a prefix
-        int boxEnd = 0;
-        for (int p = 1; p <= maxUnit; p++) {
-            int k = p < boxEnd ? Math.min(boxEnd - p, z[p - boxStart]) : 0;
-            while (p + k < n && s.charAt(k) == s.charAt(p + k)) {
-                k++;
-            }
-            z[p] = k;
-            if (p + k > boxEnd) {
-                boxStart = p;
-                boxEnd = p + k;
-            }
-            if (k >= (repeats - 1) * p) {
-                return p;
-            }
-        }
-        return -1;
+        // Valid text on its UTF-8 bytes (see shortestUnit(Utf8Text, int)); text with lone surrogates,
+        // which have no UTF-8 form, on its code points.
+        Utf8Text utf8 = Utf8Text.encode(text);
+        return (utf8 != null ? shortestUnit(utf8, repeats) : shortestUnit(text.codePoints().toArray(), repeats)) >= 0;
     }
 
     /**
-     * {@link #shortestUnit(String, int)} over UTF-8 bytes. In valid UTF-8 a byte unit repeated at least
+     * {@link #shortestUnit(int[], int)} over UTF-8 bytes. In valid UTF-8 a byte unit repeated at least
      * twice from the start is whole code points: the second copy starts with the first byte of the text,
      * a lead byte, so the unit ends on a character boundary, and so does every copy after it. A text thus
      * starts with a repeated byte unit exactly when it starts with a repeated code point unit.
@@ -121,7 +90,7 @@ public record RepetitionRule(int minRepeats) implements Rule {
         return -1;
     }
 
-    /** {@link #shortestUnit(String, int)} over code points. */
+    /** The shortest p with the first repeats*p code points of {@code s} of period p, or -1 (Z-function). */
     private static int shortestUnit(int[] s, int repeats) {
         int n = s.length;
         int maxUnit = n / repeats;
