@@ -17,11 +17,13 @@ import java.util.stream.IntStream;
  * biases): embed, then per layer [RMSNorm, attention with rotary positions and grouped-query
  * sharing, residual, RMSNorm, gated SiLU MLP, residual], then a final RMSNorm and the output head.
  * Stateless between calls: the keys and values of earlier tokens live in the {@link KvCache}.
- * Every intermediate NDArray is attached to the caller's per-step NDManager, so closing it frees them.
+ * Intermediates live in per-layer scopes under the caller's per-step NDManager and are freed as the
+ * pass goes; the logits are attached to that manager.
  *
- * <p>With tensor-parallel shards (CPU, see {@link TensorParallel}), each shard runs the attention of
- * its heads and the MLP of its columns on its own thread; the output and down projections then give
- * partial sums, added into the residual stream. With one shard that sum is the plain projection.
+ * <p>With tensor-parallel shards (CPU, see {@link TensorParallel}), every shard runs the whole pass on
+ * its own thread with the attention of its heads and the MLP of its columns; the output and down
+ * projections give partial sums, which each shard adds into its own copy of the residual stream. With
+ * one shard that sum is the plain projection.
  */
 public final class Llama implements AutoCloseable {
     private static final int[] LAST_AXIS = {-1};
@@ -137,7 +139,7 @@ public final class Llama implements AutoCloseable {
             try (NDManager work = pass.newSubManager(w.device())) {
                 x.attach(work);
                 // Attention of this shard's heads; the output projections of all shards sum to the whole one.
-                NDArray attention = attention(x, w, ws, l, s, in, cache, rows, keys, b, t, work);
+                NDArray attention = attention(x, ws, l, s, in, cache, rows, keys, b, t, work);
                 attention.attach(partials);
                 mid = parallel.allReduce(s, x, attention); // residual
                 mid.attach(partials);
@@ -173,7 +175,7 @@ public final class Llama implements AutoCloseable {
      * its keys and values written into the cache, attention over the cache, and its part of the output
      * projection: a (B, T, hidden) partial sum. Intermediates are attached to {@code scope}.
      */
-    private NDArray attention(NDArray x, LlamaWeights.Layer w, LlamaWeights.Shard ws, int l, int shard, Inputs in,
+    private NDArray attention(NDArray x, LlamaWeights.Shard ws, int l, int shard, Inputs in,
                               KvCache cache, NDIndex rows, int keys, int b, int t, NDManager scope) {
         int shards = weights.shards();
         int heads = config.heads() / shards;

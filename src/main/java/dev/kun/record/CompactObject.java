@@ -335,14 +335,7 @@ final class CompactObject {
         /** At '{': the object, copied; at the top level its fields are recorded. */
         private boolean object(int depth, boolean top) {
             if (depth > MAX_DEPTH) return false;
-            pos++;
-            out[outLength++] = '{';
-            skipWhitespace();
-            if (pos < length && in[pos] == '}') {
-                pos++;
-                out[outLength++] = '}';
-                return true;
-            }
+            if (openIsEmpty((byte) '{', (byte) '}')) return true;
             int[] seen = top ? null : new int[8]; // nested names as (start, end) pairs, for duplicates
             int seenCount = 0;
             while (true) {
@@ -417,16 +410,25 @@ final class CompactObject {
             };
         }
 
-        private boolean array(int depth) {
-            if (depth > MAX_DEPTH) return false;
+        /**
+         * At an object's or array's opening byte: copies it and skips whitespace; when the container is
+         * empty, copies its closing byte too and returns true.
+         */
+        private boolean openIsEmpty(byte open, byte close) {
             pos++;
-            out[outLength++] = '[';
+            out[outLength++] = open;
             skipWhitespace();
-            if (pos < length && in[pos] == ']') {
+            if (pos < length && in[pos] == close) {
                 pos++;
-                out[outLength++] = ']';
+                out[outLength++] = close;
                 return true;
             }
+            return false;
+        }
+
+        private boolean array(int depth) {
+            if (depth > MAX_DEPTH) return false;
+            if (openIsEmpty((byte) '[', (byte) ']')) return true;
             while (true) {
                 skipWhitespace();
                 if (!value(depth)) return false;
