@@ -220,6 +220,11 @@ public final class DjlGenerator implements TextGenerator {
         return model.maxContext();
     }
 
+    /** Bytes of KV cache positions written so far (see {@link KvCache#bytesHeld}). */
+    public synchronized long kvCacheBytesHeld() {
+        return cache.bytesHeld();
+    }
+
     /** Prefills run while other sequences were decoding (continuous batching at work; for tests). */
     int refillsWhileDecoding() {
         return scheduler.refillsWhileDecoding;

@@ -22,8 +22,9 @@ import java.util.List;
  */
 public final class KvCache implements AutoCloseable {
     /**
-     * Positions zeroed at a time when a slot's readable frontier advances: 16 positions of a 64-wide
-     * f32 head fill one 4 KB page, so at most about a page per slot and head is touched ahead of use.
+     * Positions zeroed at a time when a row reads past its own end (batches of unequal rows): 16
+     * positions of a 64-wide f32 head fill one 4 KB page, so at most about a page per slot and head is
+     * touched ahead of use, and the zeroing runs once per 16 steps, not every step.
      */
     private static final int ZERO_BLOCK = 16;
 
@@ -99,36 +100,88 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Makes positions [0, positions) of slots [firstSlot, firstSlot + rows) safe to read, zeroing what
-     * was never written; rejects positions beyond the context.
+     * Makes every position {@code batch} reads finite: row r reads positions [0, keys) of slot
+     * firstSlot + r and writes [start, start + width), padding included. What a row reads but that was
+     * never written, nor is written by this pass, is zeroed (a shorter row of a batch reads past its
+     * own end), in blocks of {@link #ZERO_BLOCK} positions; what the pass writes is not touched ahead
+     * of it, so a slot's resident memory follows the positions it actually holds. Rejects a batch that
+     * reaches beyond the context.
      */
-    public void prepare(int firstSlot, int rows, int positions) {
-        if (positions > maxContext) {
-            throw new IllegalArgumentException("position " + positions + " is beyond the context of " + maxContext);
+    public void prepare(TokenBatch batch, int keys) {
+        if (batch.reach() > maxContext || keys > maxContext) {
+            throw new IllegalArgumentException("position " + Math.max(keys, batch.reach()) + " is beyond the context of " + maxContext);
         }
-        int to = Math.min(maxContext, (positions + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK);
-        // Neighbouring slots with the same frontier (a batch decoding in step) are zeroed in one op.
-        int s = firstSlot;
-        while (s < firstSlot + rows) {
-            int from = finite[s];
-            int end = s + 1;
-            while (end < firstSlot + rows && finite[end] == from) end++;
-            if (from < positions) {
-                NDIndex block = new NDIndex("{}:{}, :, {}:{}", s, end, from, to);
-                // A scoped zero: set(index, Number) would leave a scalar array on the cache's manager.
-                try (NDManager scope = manager.newSubManager()) {
-                    for (int l = 0; l < keys.length; l++) {
-                        NDArray zero = scope.zeros(new Shape(), keys[l][0].getDataType(), keys[l][0].getDevice());
-                        for (int h = 0; h < keys[l].length; h++) {
-                            keys[l][h].set(block, zero);
-                            values[l][h].set(block, zero);
-                        }
-                    }
-                }
-                for (int i = s; i < end; i++) finite[i] = to;
+        int rows = batch.rows();
+        int width = batch.width();
+        int first = batch.firstSlot();
+        // Per row: zero [from, to), then the row is finite up to its frontier.
+        int[] from = new int[rows];
+        int[] to = new int[rows];
+        int[] frontier = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            int slot = first + r;
+            int start = batch.start()[r];
+            int writtenEnd = start + width;
+            if (finite[slot] < start) {
+                // Never the case for generation, which fills a slot from 0; zero the gap up to the writes.
+                from[r] = finite[slot];
+                to[r] = start;
+            } else if (keys > Math.max(finite[slot], writtenEnd)) {
+                from[r] = Math.max(finite[slot], writtenEnd);
+                to[r] = Math.min(maxContext, (keys + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK);
             }
-            s = end;
+            frontier[r] = Math.max(Math.max(finite[slot], to[r]), writtenEnd);
         }
+        // Neighbouring rows with the same range (a batch decoding in step) are zeroed in one op.
+        int r = 0;
+        while (r < rows) {
+            int end = r + 1;
+            while (end < rows && from[end] == from[r] && to[end] == to[r]) end++;
+            if (from[r] < to[r]) zero(first + r, first + end, from[r], to[r]);
+            r = end;
+        }
+        // The gap case may leave keys beyond the writes unzeroed: handle it as a second, rarer pass.
+        for (r = 0; r < rows; r++) {
+            int slot = first + r;
+            finite[slot] = frontier[r];
+            if (keys > finite[slot]) {
+                int zeroTo = Math.min(maxContext, (keys + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK);
+                zero(slot, slot + 1, finite[slot], zeroTo);
+                finite[slot] = zeroTo;
+            }
+        }
+    }
+
+    /** Zeroes positions [from, to) of slots [firstSlot, endSlot) in every layer. */
+    private void zero(int firstSlot, int endSlot, int from, int to) {
+        NDIndex block = new NDIndex("{}:{}, :, {}:{}", firstSlot, endSlot, from, to);
+        // A scoped zero: set(index, Number) would leave a scalar array on the cache's manager.
+        try (NDManager scope = manager.newSubManager()) {
+            for (int l = 0; l < keys.length; l++) {
+                NDArray zero = scope.zeros(new Shape(), keys[l][0].getDataType(), keys[l][0].getDevice());
+                for (int h = 0; h < keys[l].length; h++) {
+                    keys[l][h].set(block, zero);
+                    values[l][h].set(block, zero);
+                }
+            }
+        }
+    }
+
+    /**
+     * Bytes of the positions written or zeroed so far, over all slots and layers: on the CPU, where
+     * untouched pages are never backed, the memory the cache actually holds.
+     */
+    public long bytesHeld() {
+        long positions = 0;
+        for (int f : finite) positions += f;
+        long perPosition = 0;
+        for (int l = 0; l < keys.length; l++) {
+            for (int h = 0; h < keys[l].length; h++) {
+                Shape s = keys[l][h].getShape();
+                perPosition += 2 * s.get(1) * s.get(3) * keys[l][h].getDataType().getNumOfBytes();
+            }
+        }
+        return positions * perPosition;
     }
 
     /** Copies slot {@code from} over slot {@code to} (positions [0, length)) in every layer. */

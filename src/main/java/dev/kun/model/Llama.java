@@ -8,7 +8,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
 import java.util.stream.IntStream;
 
@@ -88,14 +87,16 @@ public final class Llama implements AutoCloseable {
         // Keys this batch attends to: every cached position of its longest row.
         int keys = IntStream.range(0, b).map(r -> batch.start()[r] + batch.tokens()[r].length).max().orElseThrow();
         // Every row reads keys [0, keys) and writes up to its padded reach: both must be in the cache.
-        cache.prepare(slot, b, Math.max(keys, batch.reach()));
+        cache.prepare(batch, keys);
         Inputs in = Inputs.of(batch, keys, weights.layers().get(0).device(), weights.dtype(), rope, config.rmsNormEps(), step);
         NDIndex rows = new NDIndex("{}:{}, :, :{}", slot, slot + b, keys); // these rows' slots, keys 0..keys-1
 
         // Every shard runs the whole pass on its own thread (see TensorParallel); the layers' scopes
         // live under this pass-wide manager, so whatever a shard leaves open is freed when it ends.
         try (NDManager pass = step.newSubManager()) {
-            Object[] blocks = parallel.run(s -> shardForward(s, batch, in, cache, rows, keys, pass, step));
+            // Token embeddings (B, T, hidden), once; every shard takes its own copy (see shardForward).
+            NDArray embedded = weights.embedding().lookup(in.ids, b, t, pass);
+            Object[] blocks = parallel.run(s -> shardForward(s, batch, in, embedded, cache, rows, keys, pass, step));
             NDArray logits = blocks.length == 1 ? (NDArray) blocks[0] : concatBlocks(blocks);
             logits.attach(step);
             return logits;
@@ -113,12 +114,12 @@ public final class Llama implements AutoCloseable {
      * the all-reduce into its own copy of the residual stream, and finally its block of the vocabulary's
      * logits, attached to {@code step}.
      */
-    private NDArray shardForward(int s, TokenBatch batch, Inputs in, KvCache cache, NDIndex rows, int keys,
+    private NDArray shardForward(int s, TokenBatch batch, Inputs in, NDArray embedded, KvCache cache, NDIndex rows, int keys,
                                  NDManager pass, NDManager step) {
         int b = batch.rows();
         int t = batch.width();
-        // Token embeddings: (B, T, hidden); each shard its own copy, so it may free it.
-        NDArray x = in.ids.getNDArrayInternal().embedding(in.ids, weights.embedding(), SparseFormat.DENSE).singletonOrThrow();
+        // The residual stream starts as the token embeddings; each shard its own copy, so it may free it.
+        NDArray x = embedded.duplicate();
         NDManager previousPartials = null;
         for (int l = 0; l < config.layers(); l++) {
             LlamaWeights.Layer w = weights.layers().get(l);
@@ -313,7 +314,7 @@ public final class Llama implements AutoCloseable {
      * (null when every query may see every key, as in a decode step whose rows have equal lengths).
      */
     private static final class Inputs {
-        final NDArray ids; // (B, T)
+        final long[] ids; // (B, T) row-major
         final NDIndex cacheIndex; // [slot (B, T), :, position (B, T)]
         final NDArray slots; // (B, T)
         final NDArray positions; // (B, T)
@@ -326,7 +327,7 @@ public final class Llama implements AutoCloseable {
         final int maxStart; // the largest row start: block [i0, i1) of queries sees keys < maxStart + i1
         final NDManager step;
 
-        private Inputs(NDArray ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray rotateHalf,
+        private Inputs(long[] ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray rotateHalf,
                        NDArray eps, NDArray mask, int[] last, int maxStart, NDManager step) {
             this.ids = ids;
             this.slots = slots;
@@ -377,11 +378,10 @@ public final class Llama implements AutoCloseable {
                 }
                 mask = step.create(m, new Shape(b, 1, 1, t, keys)).toDevice(device, false).toType(dtype, false);
             }
-            NDArray idArray = step.create(ids, new Shape(b, t)).toDevice(device, false);
             NDArray slotArray = step.create(slots, new Shape(b, t)).toDevice(device, false);
             NDArray positionArray = step.create(positions, new Shape(b, t)).toDevice(device, false);
             NDList cosSin = rope.at(positionArray, step);
-            return new Inputs(idArray, slotArray, positionArray,
+            return new Inputs(ids, slotArray, positionArray,
                     cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false),
                     rope.rotateHalf().toType(dtype, false), step.create((float) eps).toDevice(device, false).toType(dtype, false),
                     mask, last,

@@ -48,13 +48,13 @@ public final class LlamaWeights implements AutoCloseable {
     private final LayerPlacement placement;
     private final DataType dtype;
     private final NDManager manager;
-    private final NDArray embedding; // (vocab, hidden)
+    private final TokenEmbedding embedding;
     private final List<Layer> layers;
     private final NDArray finalNorm; // (hidden), or null when folded into the head
-    private final NDArray head; // (vocab, hidden); the embedding itself when tied on one device
+    private final NDArray head; // (vocab, hidden); the embedding's table itself when tied on one device
     private final List<NDArray> headShards; // row blocks of head (views)
 
-    private LlamaWeights(LlamaConfig config, LayerPlacement placement, DataType dtype, NDManager manager, NDArray embedding,
+    private LlamaWeights(LlamaConfig config, LayerPlacement placement, DataType dtype, NDManager manager, TokenEmbedding embedding,
                          List<Layer> layers, NDArray finalNorm, NDArray head, List<NDArray> headShards) {
         this.config = config;
         this.placement = placement;
@@ -88,7 +88,8 @@ public final class LlamaWeights implements AutoCloseable {
      * of one, is read from the file straight into its own memory; on a GPU each tensor goes through one
      * host buffer, released once it is on its device, so at most one tensor (one fused matrix) exists
      * twice at any time. The output head is the embedding when the config ties them or
-     * the checkpoint has no {@code lm_head.weight}.
+     * the checkpoint has no {@code lm_head.weight}; otherwise the embedding is not held but read row by
+     * row from the checkpoint when the source can (see {@link TokenEmbedding}).
      */
     public static LlamaWeights load(LlamaConfig config, WeightSource source, DataType dtype,
                                     LayerPlacement placement, int shards, NDManager parent) {
@@ -100,6 +101,7 @@ public final class LlamaWeights implements AutoCloseable {
                     + config.intermediateSize() + " intermediate columns");
         }
         NDManager manager = parent.newSubManager();
+        TokenEmbedding embedding = null;
         try {
             Loader loader = new Loader(config, source, dtype, manager);
             int h = config.hiddenSize();
@@ -108,7 +110,16 @@ public final class LlamaWeights implements AutoCloseable {
             long inter = config.intermediateSize();
             Device first = placement.embeddingDevice();
             Device last = placement.headDevice();
-            NDArray embedding = loader.matrix(first, config.vocabSize(), h, "model.embed_tokens.weight");
+            boolean tied = config.tiedEmbeddings() || !source.names().contains("lm_head.weight");
+            String embedName = "model.embed_tokens.weight";
+            WeightSource.RowReader rows = null;
+            if (!tied) {
+                loader.check(new Shape(config.vocabSize(), h), embedName);
+                rows = source.rowReader(embedName);
+            }
+            embedding = rows != null
+                    ? TokenEmbedding.fromCheckpoint(rows, config.vocabSize(), h, dtype, first)
+                    : TokenEmbedding.held(loader.matrix(first, config.vocabSize(), h, embedName));
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < config.layers(); i++) {
                 String p = "model.layers." + i + ".";
@@ -145,17 +156,16 @@ public final class LlamaWeights implements AutoCloseable {
                 layers.add(new Layer(d, List.copyOf(layerShards)));
             }
             NDArray finalNorm = loader.vector(last, h, "model.norm.weight");
-            boolean tied = config.tiedEmbeddings() || !source.names().contains("lm_head.weight");
             NDArray head;
             if (!tied) {
                 head = loader.matrix(last, config.vocabSize(), h, "lm_head.weight");
             } else if (last.equals(first)) {
-                head = embedding;
+                head = embedding.table();
             } else {
-                head = embedding.toDevice(last, true);
+                head = embedding.table().toDevice(last, true);
                 head.attach(manager);
             }
-            if (head != embedding) {
+            if (head != embedding.table()) {
                 // The head is a matrix of its own: the final norm's weight goes into its columns.
                 head.muli(finalNorm);
                 finalNorm.close();
@@ -171,9 +181,22 @@ public final class LlamaWeights implements AutoCloseable {
             return new LlamaWeights(config, placement, dtype, manager, embedding, List.copyOf(layers), finalNorm, head,
                     List.copyOf(headShards));
         } catch (RuntimeException e) {
+            if (embedding != null) embedding.close();
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * A direct little-endian view of a contiguous CPU tensor's memory (DJL hands one out over the
+     * tensor's storage), to read into without a copy.
+     */
+    static ByteBuffer hostView(NDArray array) {
+        ByteBuffer dest = ((ai.djl.pytorch.engine.PtNDArray) array).toByteBuffer(true).order(ByteOrder.LITTLE_ENDIAN);
+        if (!dest.isDirect() || dest.capacity() != array.size() * array.getDataType().getNumOfBytes()) {
+            throw new IllegalStateException("DJL gave no direct view of a new tensor's memory");
+        }
+        return dest;
     }
 
     /** Multiplies entries [0, rows) along the first axis of {@code array} by {@code factor}, in place. */
@@ -248,7 +271,7 @@ public final class LlamaWeights implements AutoCloseable {
             ByteBuffer[] dest = new ByteBuffer[shards];
             for (int s = 0; s < shards; s++) {
                 out.add(manager.create(new Shape(rows, columns / shards), dtype, device));
-                dest[s] = view(out.get(s));
+                dest[s] = hostView(out.get(s));
             }
             int chunk = (int) Math.max(1, Math.min(rows, (4L << 20) / rowBytes));
             ByteBuffer staging = ByteBuffer.allocateDirect(Math.toIntExact(chunk * rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
@@ -275,15 +298,6 @@ public final class LlamaWeights implements AutoCloseable {
             if (!device.equals(Device.cpu())) {
                 throw new IllegalArgumentException("tensor-parallel shards run on the CPU, not on " + device);
             }
-        }
-
-        /** A direct little-endian view of a new contiguous CPU tensor's memory, to read into. */
-        private ByteBuffer view(NDArray array) {
-            ByteBuffer dest = ((ai.djl.pytorch.engine.PtNDArray) array).toByteBuffer(true).order(ByteOrder.LITTLE_ENDIAN);
-            if (!dest.isDirect() || dest.capacity() != array.size() * dtype.getNumOfBytes()) {
-                throw new IllegalStateException("DJL gave no direct view of a new tensor's memory");
-            }
-            return dest;
         }
 
         NDArray vector(Device device, long length, String... names) {
@@ -367,7 +381,7 @@ public final class LlamaWeights implements AutoCloseable {
         private NDArray readStacked(Device device, Shape shape, String[] names, long[] first, int[] rows) {
             NDArray array = manager.create(shape, dtype, device);
             try {
-                ByteBuffer dest = view(array);
+                ByteBuffer dest = hostView(array);
                 for (int i = 0; i < names.length; i++) source.readRows(names[i], dtype, first[i], rows[i], dest);
                 if (dest.hasRemaining()) throw new IllegalStateException("tensor " + String.join(", ", names) + " read short");
                 return array;
@@ -427,7 +441,8 @@ public final class LlamaWeights implements AutoCloseable {
         return dtype;
     }
 
-    public NDArray embedding() {
+    /** The token embedding: a held table, or rows read from the checkpoint. */
+    public TokenEmbedding embedding() {
         return embedding;
     }
 
@@ -459,24 +474,28 @@ public final class LlamaWeights implements AutoCloseable {
         return placement;
     }
 
-    /** Total bytes of the weight tensors held (the head counted once when tied; folded norms are not held). */
+    /**
+     * Total bytes of the weight tensors held (the head counted once when tied; folded norms and an
+     * embedding read from the checkpoint are not held).
+     */
     public long bytes() {
-        List<NDArray> all = new ArrayList<>(List.of(embedding));
+        List<NDArray> all = new ArrayList<>();
         if (finalNorm != null) all.add(finalNorm);
-        if (head != embedding) all.add(head); // the head shards are views of it
+        if (head != embedding.table()) all.add(head); // the head shards are views of it
         for (Layer l : layers) {
             for (Shard s : l.shards()) {
                 all.addAll(List.of(s.qkv(), s.output(), s.gateUp(), s.down()));
                 if (s.qkvBias() != null) all.add(s.qkvBias());
             }
         }
-        long n = 0;
+        long n = embedding.bytes();
         for (NDArray a : all) n += a.size() * a.getDataType().getNumOfBytes();
         return n;
     }
 
     @Override
     public void close() {
+        embedding.close();
         manager.close();
     }
 }

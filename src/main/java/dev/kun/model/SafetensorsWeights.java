@@ -113,6 +113,26 @@ public final class SafetensorsWeights implements WeightSource {
         file(name).readRows(name, target, firstRow, rows, dest);
     }
 
+    /**
+     * Opens {@code name}'s file anew (header parsed again, a few milliseconds), so the reader outlives
+     * this source. Positional reads on one channel and per-thread staging make it thread-safe.
+     */
+    @Override
+    public RowReader rowReader(String name) {
+        SafetensorsFile own = SafetensorsFile.open(file(name).file());
+        return new RowReader() {
+            @Override
+            public void readRows(DataType target, long firstRow, int rows, ByteBuffer dest) {
+                own.readRows(name, target, firstRow, rows, dest);
+            }
+
+            @Override
+            public void close() {
+                own.close();
+            }
+        };
+    }
+
     /** The stored dtypes present (e.g. {"BF16"}), for choosing a compute dtype. */
     public Set<String> storedDtypes() {
         Set<String> d = new java.util.TreeSet<>();

@@ -37,6 +37,24 @@ public interface WeightSource extends AutoCloseable {
         dest.put(all);
     }
 
+    /**
+     * Rows of tensor {@code name} on demand through a handle of their own, which stays open after this
+     * source is closed (the model reads an untied embedding this way instead of holding the table), or
+     * null when this source cannot provide one: the tensor is then loaded whole.
+     */
+    default RowReader rowReader(String name) {
+        return null;
+    }
+
+    /** Reads rows of one tensor, converted to a dtype, until closed; safe to use from several threads. */
+    interface RowReader extends AutoCloseable {
+        /** As {@link WeightSource#readRows}, for this reader's tensor. */
+        void readRows(DataType target, long firstRow, int rows, ByteBuffer dest);
+
+        @Override
+        void close();
+    }
+
     @Override
     void close();
 }

@@ -5,6 +5,7 @@ import dev.kun.generate.Generation;
 import dev.kun.generate.GenerationRequest;
 import dev.kun.generate.SamplingParams;
 import dev.kun.generate.TextGenerator;
+import dev.kun.model.DjlGenerator;
 import dev.kun.model.LlamaConfig;
 import dev.kun.record.Json;
 import dev.kun.testing.TinyCheckpoint;
@@ -127,10 +128,9 @@ public final class DecodeBenchmark {
             log("batch-%d decode: %.1f tokens/s; %s", batch, b32.tokensPerSecond, ProcessMemory.breakdown());
 
             long peak = ProcessMemory.peakRssBytes();
-            int shortLen = 0;
-            for (String p : shortPrompts) shortLen = Math.max(shortLen, generator.countTokens(p) + 1);
-            long kvPerToken = 2L * config.layers() * config.kvDim() * 4;
-            long kvBytes = Math.max((long) batch * (shortLen + decodeTokens + 1), prefillTokens + 2) * kvPerToken;
+            // The positions the cache holds: every slot's longest sequence so far (the prefill's slot
+            // keeps its 512 positions beside the batch's), which is the cache's resident memory.
+            long kvBytes = ((DjlGenerator) generator).kvCacheBytesHeld();
             double bandwidthAfter;
             try {
                 bandwidthAfter = StreamCopy.bestGbPerSecond(threads, 256 << 20, 8);

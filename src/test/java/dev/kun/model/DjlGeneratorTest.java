@@ -188,4 +188,19 @@ class DjlGeneratorTest {
             assertTrue(e.getMessage().startsWith("request 1: the prompt has"), e.getMessage());
         }
     }
+
+    @Test
+    void theKvCacheHoldsExactlyThePositionsWritten() {
+        // A decode step writes its one position and zeroes nothing ahead, so what the cache holds is
+        // prompt + generated - 1 positions (the last token's keys are never needed).
+        Path untied = TinyCheckpoint.builder().seed(12).write(tmp.resolve("untied"));
+        try (DjlGenerator g = DjlGenerator.open(untied, DjlGenerator.Options.defaults().withMaxBatch(1))) {
+            assertEquals(0, g.kvCacheBytesHeld());
+            Generation out = g.generate(List.of(greedy(PROMPTS.get(1), 37))).get(0);
+            LlamaConfig c = g.config();
+            long perPosition = 2L * c.layers() * c.kvDim() * 4;
+            assertEquals((out.promptTokens() + out.generatedTokens() - 1) * perPosition, g.kvCacheBytesHeld(),
+                    out.promptTokens() + " prompt tokens, " + out.generatedTokens() + " generated");
+        }
+    }
 }

@@ -221,6 +221,9 @@ class LlamaTest {
                 }
                 if (a.length + 1 >= 64) break;
             }
+            // A row that starts past what its slot holds reads the gap: zeroed, never NaN.
+            float[] gap = m.run(new TokenBatch(new int[][] {tokens(3, 4)}, 0, new int[] {5}, false));
+            for (float x : gap) assertTrue(Float.isFinite(x), "a logit of a row starting past its slot's frontier: " + x);
         }
     }
 
@@ -234,12 +237,48 @@ class LlamaTest {
             try (LlamaWeights w = LlamaWeights.load(config, source, DataType.FLOAT32, LayerPlacement.single(config.layers(), Device.cpu()), root)) {
                 assertEquals(source.names(), source.reads.keySet());
                 assertTrue(source.reads.values().stream().allMatch(n -> n == 1), source.reads.toString());
-                assertEquals(tied, w.head() == w.embedding());
+                assertEquals(tied, w.head() == w.embedding().table());
                 // Every parameter is held once, but for the norms folded into the matrices after them
                 // (the final one only when the head is a matrix of its own).
                 long folded = (2L * config.layers() + (tied ? 0 : 1)) * config.hiddenSize();
                 assertEquals((config.parameterCount() - folded) * 4, w.bytes());
                 assertEquals(tied, w.finalNorm() != null);
+            }
+        }
+    }
+
+    @Test
+    void anUntiedEmbeddingIsReadFromTheCheckpointInsteadOfHeld() {
+        for (String dtype : new String[] {"F32", "BF16"}) {
+            TinyCheckpoint c = TinyCheckpoint.builder().seed(9).dtype(dtype).sharded(2).build();
+            Path dir = c.write(tmp.resolve("rows" + dtype));
+            LlamaConfig config = LlamaConfig.read(dir);
+            LayerPlacement devices = LayerPlacement.single(config.layers(), Device.cpu());
+            LlamaWeights fromFile;
+            try (SafetensorsWeights source = SafetensorsWeights.open(dir)) {
+                fromFile = LlamaWeights.load(config, source, DataType.FLOAT32, devices, 2, root);
+            } // closed: the embedding reads through a handle of its own
+            try (LlamaWeights held = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT32, devices, 2, root);
+                 LlamaWeights read = fromFile;
+                 TensorParallel p1 = new TensorParallel(2);
+                 TensorParallel p2 = new TensorParallel(2);
+                 Llama heldModel = new Llama(held, 64, p1, root);
+                 Llama readModel = new Llama(read, 64, p2, root);
+                 KvCache heldCache = new KvCache(config, devices, 2, 2, 64, DataType.FLOAT32, root);
+                 KvCache readCache = new KvCache(config, devices, 2, 2, 64, DataType.FLOAT32, root)) {
+                assertTrue(held.embedding().table() != null && read.embedding().table() == null, dtype);
+                assertEquals(held.bytes() - 4L * config.vocabSize() * config.hiddenSize(), read.bytes(), dtype);
+                int[] last = {config.vocabSize() - 1, 0, 7};
+                TokenBatch batch = new TokenBatch(new int[][] {tokens(6, 3), last}, 0, new int[2], true);
+                try (NDManager step = root.newSubManager()) {
+                    float[] expected = heldModel.forward(batch, heldCache, step).toFloatArray();
+                    float[] actual = readModel.forward(batch, readCache, step).toFloatArray();
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, dtype);
+                    TokenBatch outside = new TokenBatch(new int[][] {{3, config.vocabSize()}}, 0, new int[1], false);
+                    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                            () -> readModel.forward(outside, readCache, step));
+                    assertTrue(e.getMessage().contains("token id " + config.vocabSize() + " outside the vocabulary"), e.getMessage());
+                }
             }
         }
     }
