@@ -117,6 +117,15 @@ public final class LlamaWeights implements AutoCloseable {
                 loader.check(new Shape(config.vocabSize(), h), embedName);
                 rows = source.rowReader(embedName);
             }
+            // Every matrix held on the CPU is carved out of one allocation on huge pages (see Loader).
+            long matrices = (rows == null && first.equals(Device.cpu()) ? (long) config.vocabSize() * h : 0)
+                    + (!tied && last.equals(Device.cpu()) ? (long) config.vocabSize() * h : 0);
+            for (int i = 0; i < config.layers(); i++) {
+                if (placement.deviceOf(i).equals(Device.cpu())) {
+                    matrices += (q + 2 * kv) * h + h * q + 2 * inter * h + h * inter;
+                }
+            }
+            loader.reserve(matrices);
             embedding = rows != null
                     ? TokenEmbedding.fromCheckpoint(rows, config.vocabSize(), h, dtype, first)
                     : TokenEmbedding.held(loader.matrix(first, config.vocabSize(), h, embedName));
@@ -216,12 +225,40 @@ public final class LlamaWeights implements AutoCloseable {
         private final WeightSource source;
         private final DataType dtype;
         private final NDManager manager;
+        /** Where the CPU matrices go, carved in load order; null when none are on the CPU. */
+        private NDArray arena;
+        private long arenaUsed; // elements
 
         Loader(LlamaConfig config, WeightSource source, DataType dtype, NDManager manager) {
             this.config = config;
             this.source = source;
             this.dtype = dtype;
             this.manager = manager;
+        }
+
+        /**
+         * Allocates one flat CPU tensor of {@code elements} for the matrices to come, advised onto huge
+         * pages before anything is written (see {@link HugePages}): a decode step streams every
+         * matrix, and carved from one allocation, all but the last partial huge page of the weights
+         * are huge pages (matrices of their own, a few MB each in arena heaps, got half of theirs).
+         * Nothing is resident until written, so space a matrix does not take (one loaded in row
+         * blocks) costs nothing.
+         */
+        void reserve(long elements) {
+            if (elements == 0) return;
+            arena = manager.create(new Shape(elements), dtype, Device.cpu());
+            HugePages.advise(arena);
+        }
+
+        /** A new, uninitialised tensor: a matrix on the CPU is a view into the arena. */
+        private NDArray allocate(Shape shape, Device device) {
+            long n = shape.size();
+            if (arena == null || shape.dimension() != 2 || !device.equals(Device.cpu()) || arenaUsed + n > arena.size()) {
+                return manager.create(shape, dtype, device);
+            }
+            NDArray view = arena.get(new NDIndex("{}:{}", arenaUsed, arenaUsed + n)).reshape(shape);
+            arenaUsed += n;
+            return view;
         }
 
         /**
@@ -270,7 +307,7 @@ public final class LlamaWeights implements AutoCloseable {
             List<NDArray> out = new ArrayList<>();
             ByteBuffer[] dest = new ByteBuffer[shards];
             for (int s = 0; s < shards; s++) {
-                out.add(manager.create(new Shape(rows, columns / shards), dtype, device));
+                out.add(allocate(new Shape(rows, columns / shards), device));
                 dest[s] = hostView(out.get(s));
             }
             int chunk = (int) Math.max(1, Math.min(rows, (4L << 20) / rowBytes));
@@ -379,7 +416,7 @@ public final class LlamaWeights implements AutoCloseable {
          * names[i], stacked in order and read from the file straight into the tensor's memory.
          */
         private NDArray readStacked(Device device, Shape shape, String[] names, long[] first, int[] rows) {
-            NDArray array = manager.create(shape, dtype, device);
+            NDArray array = allocate(shape, device);
             try {
                 ByteBuffer dest = hostView(array);
                 for (int i = 0; i < names.length; i++) source.readRows(names[i], dtype, first[i], rows[i], dest);
