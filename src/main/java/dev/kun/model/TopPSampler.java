@@ -280,20 +280,4 @@ public final class TopPSampler {
         z = z ^ (z >>> 31);
         return (z >>> 11) * 0x1.0p-53;
     }
-
-    /**
-     * log softmax of {@code logits[offset .. offset + vocab)} at {@code token}: the log-probability of
-     * the token under the raw distribution (no penalty, temperature or cut), computed in double with
-     * max subtraction so that large logits do not overflow.
-     */
-    public static float logSoftmaxAt(float[] logits, int offset, int vocab, int token) {
-        if (token < 0 || token >= vocab) {
-            throw new IllegalArgumentException("token id " + token + " outside vocabulary of " + vocab);
-        }
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = offset; i < offset + vocab; i++) if (logits[i] > max) max = logits[i];
-        double sum = 0;
-        for (int i = offset; i < offset + vocab; i++) sum += Math.exp((double) logits[i] - max);
-        return (float) ((double) logits[offset + token] - max - Math.log(sum));
-    }
 }
