@@ -17,13 +17,13 @@ final class ProcessMemory {
         return statusKb("VmRSS:") * 1024;
     }
 
-    /** Resets VmHWM to the current RSS (writing 5 to clear_refs, Linux 4.0+); false when refused. */
     /** Resident memory split as /proc shows it: anonymous (heap, tensors), file-backed (code, maps), peak. */
     static String breakdown() {
         return String.format("RSS %.0f MB (anon %.0f, file %.0f), peak %.0f MB", statusKb("VmRSS") / 1e3,
                 statusKb("RssAnon") / 1e3, statusKb("RssFile") / 1e3, statusKb("VmHWM") / 1e3);
     }
 
+    /** Resets VmHWM to the current RSS (writing 5 to clear_refs, Linux 4.0+); false when refused. */
     static boolean resetPeak() {
         try {
             Files.writeString(Path.of("/proc/self/clear_refs"), "5");
