@@ -34,6 +34,8 @@ final class Scheduler {
     private final NDManager root;
     private final int prefillTokens;
     private float[] logitBuffer = new float[0];
+    /** The samplers' work arrays: sequences sample one after the other, so they share one set. */
+    private final TopPSampler.Scratch samplerScratch;
     /** Each row's log-sum-exp of the last step's logits (see forward). */
     private float[] logSumExp = new float[0];
     /** Prefills that ran while other sequences were mid-generation: 0 would mean static batching. */
@@ -51,6 +53,7 @@ final class Scheduler {
         this.eos = Set.copyOf(eos);
         this.root = root;
         this.prefillTokens = prefillTokens;
+        this.samplerScratch = new TopPSampler.Scratch(model.config().vocabSize());
     }
 
     /** Runs every request to completion; results in request order. Prompts must fit the context. */
@@ -58,7 +61,7 @@ final class Scheduler {
         Generation[] results = new Generation[requests.size()];
         Deque<Sequence> queue = new ArrayDeque<>();
         for (int i = 0; i < requests.size(); i++) {
-            queue.add(new Sequence(i, requests.get(i), prompts.get(i), model.config().vocabSize(), eos, tokenizer));
+            queue.add(new Sequence(i, requests.get(i), prompts.get(i), model.config().vocabSize(), eos, tokenizer, samplerScratch));
         }
         List<Sequence> active = new ArrayList<>(); // active.get(s) occupies cache slot s
         while (!queue.isEmpty() || !active.isEmpty()) {
@@ -160,12 +163,13 @@ final class Scheduler {
         int generated;
         FinishReason finish;
 
-        Sequence(int index, GenerationRequest request, int[] prompt, int vocab, Set<Integer> eos, HfTokenizer tokenizer) {
+        Sequence(int index, GenerationRequest request, int[] prompt, int vocab, Set<Integer> eos, HfTokenizer tokenizer,
+                 TopPSampler.Scratch scratch) {
             this.index = index;
             this.prompt = prompt;
             this.params = request.sampling();
             this.vocab = vocab;
-            this.sampler = new TopPSampler(params, request.seed(), vocab);
+            this.sampler = new TopPSampler(params, request.seed(), vocab, scratch);
             sampler.observeAll(prompt);
             this.stopIds = new HashSet<>(eos);
             stopIds.addAll(params.stopTokenIds());

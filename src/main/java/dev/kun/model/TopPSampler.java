@@ -33,20 +33,38 @@ public final class TopPSampler {
     private final int topK;
     private final double topP;
 
-    // Repetition penalty state: each distinct id once, as HF gathers then scatters unique positions.
+    // Repetition penalty state: each distinct id once, as HF gathers then scatters unique positions
+    // (null without a penalty: nothing to remember).
     private final boolean[] seen;
     private int[] seenIds = new int[64];
     private int seenCount;
 
     private long rngState;
 
-    // Scratch reused across steps: a decode step must not allocate vocab-sized arrays.
-    private final float[] work;
-    private float[] heap;
-    private long[] keys;
+    private final Scratch scratch;
+
+    /**
+     * Work arrays for samplers that run one at a time on one thread: a decode step must not allocate
+     * vocabulary-sized arrays, and the sequences of a batch share one set rather than hold one each
+     * (32 sequences held ~13 MB, long-lived enough to be promoted to the old generation).
+     */
+    public static final class Scratch {
+        private final float[] work;
+        private float[] heap;
+        private long[] keys;
+
+        public Scratch(int vocabSize) {
+            this.work = new float[vocabSize];
+        }
+    }
 
     /** A sampler over {@code vocabSize} logits, seeded with {@code seed} (see {@link dev.kun.generate.Seeds}). */
     public TopPSampler(SamplingParams params, long seed, int vocabSize) {
+        this(params, seed, vocabSize, new Scratch(Math.max(1, vocabSize)));
+    }
+
+    /** As above, with work arrays shared with other samplers that never run at the same time. */
+    public TopPSampler(SamplingParams params, long seed, int vocabSize, Scratch scratch) {
         if (vocabSize < 1) throw new IllegalArgumentException("vocabSize must be >= 1: " + vocabSize);
         this.vocabSize = vocabSize;
         this.greedy = params.isGreedy();
@@ -54,9 +72,12 @@ public final class TopPSampler {
         this.penalty = (float) params.repetitionPenalty();
         this.topK = params.topK() >= vocabSize ? 0 : params.topK();
         this.topP = params.topP();
-        this.seen = new boolean[vocabSize];
+        this.seen = penalty == 1f ? null : new boolean[vocabSize];
         this.rngState = seed;
-        this.work = new float[vocabSize];
+        if (scratch.work.length != vocabSize) {
+            throw new IllegalArgumentException("scratch for " + scratch.work.length + " logits, sampler for " + vocabSize);
+        }
+        this.scratch = scratch;
     }
 
     /** Records a token of the sequence (each prompt token, then each generated one) for the repetition penalty. */
@@ -64,7 +85,7 @@ public final class TopPSampler {
         if (tokenId < 0 || tokenId >= vocabSize) {
             throw new IllegalArgumentException("token id " + tokenId + " outside vocabulary of " + vocabSize);
         }
-        if (seen[tokenId]) return;
+        if (seen == null || seen[tokenId]) return;
         seen[tokenId] = true;
         if (seenCount == seenIds.length) seenIds = Arrays.copyOf(seenIds, seenCount * 2);
         seenIds[seenCount++] = tokenId;
@@ -84,7 +105,8 @@ public final class TopPSampler {
             throw new IllegalArgumentException("logits hold " + logits.length + " values, need "
                     + vocabSize + " at offset " + offset);
         }
-        float[] x = work;
+        if (greedy && penalty == 1f) return argmax(logits, offset, vocabSize) - offset;
+        float[] x = scratch.work;
         System.arraycopy(logits, offset, x, 0, vocabSize);
         applyPenalty(x);
         if (greedy) return argmax(x, vocabSize);
@@ -126,15 +148,20 @@ public final class TopPSampler {
 
     /** Index of the largest of {@code x[0..n)}, the lowest index among equals. */
     static int argmax(float[] x, int n) {
-        int best = 0;
-        for (int i = 1; i < n; i++) if (x[i] > x[best]) best = i;
+        return argmax(x, 0, n);
+    }
+
+    /** Index in {@code x} of the largest of {@code x[from..from+n)}, the lowest index among equals. */
+    private static int argmax(float[] x, int from, int n) {
+        int best = from;
+        for (int i = from + 1; i < from + n; i++) if (x[i] > x[best]) best = i;
         return best;
     }
 
     /** The k-th largest value of x (1-based), by a min-heap of size k: O(V log k), most values rejected in O(1). */
     private float kthLargest(float[] x, int k) {
-        if (heap == null) heap = new float[k];
-        float[] h = heap;
+        if (scratch.heap == null || scratch.heap.length < k) scratch.heap = new float[k];
+        float[] h = scratch.heap;
         for (int i = 0; i < k; i++) h[i] = x[i];
         for (int i = k / 2 - 1; i >= 0; i--) siftDown(h, i, k);
         for (int i = k; i < vocabSize; i++) {
@@ -169,8 +196,8 @@ public final class TopPSampler {
      */
     private int drawFromNucleus(float[] w, double total, int kept) {
         double bound = 0.5 * (1.0 - topP) * total / kept;
-        if (keys == null) keys = new long[vocabSize];
-        long[] k = keys;
+        if (scratch.keys == null) scratch.keys = new long[vocabSize];
+        long[] k = scratch.keys;
         int n = 0;
         for (int i = 0; i < vocabSize; i++) {
             if (w[i] > 0 && w[i] >= bound) k[n++] = sortKey(w[i], i);

@@ -157,6 +157,30 @@ class TopPSamplerTest {
     }
 
     @Test
+    void samplersSharingOneScratchDrawAsIfAlone() {
+        // A batch's sequences take turns on one set of work arrays; each must draw what it would alone.
+        SamplingParams nucleus = params(0.8, 0.9, 0, 1.1);
+        SamplingParams topK = params(1.2, 1, 7, 1);
+        int vocab = 800;
+        int[] aloneA = run(new TopPSampler(nucleus, 3, vocab), 5, 60, vocab);
+        int[] aloneB = run(new TopPSampler(topK, 4, vocab), 6, 60, vocab);
+        TopPSampler.Scratch shared = new TopPSampler.Scratch(vocab);
+        TopPSampler a = new TopPSampler(nucleus, 3, vocab, shared);
+        TopPSampler b = new TopPSampler(topK, 4, vocab, shared);
+        Random ra = new Random(5);
+        Random rb = new Random(6);
+        for (int i = 0; i < 60; i++) {
+            int x = a.next(randomLogits(ra, vocab, 2), 0);
+            a.observe(x);
+            int y = b.next(randomLogits(rb, vocab, 2), 0);
+            b.observe(y);
+            assertEquals(aloneA[i], x, "sampler a, step " + i);
+            assertEquals(aloneB[i], y, "sampler b, step " + i);
+        }
+        assertThrows(IllegalArgumentException.class, () -> new TopPSampler(nucleus, 1, vocab + 1, shared));
+    }
+
+    @Test
     void sameSeedSameTokensDifferentSeedDifferentTokens() {
         SamplingParams p = SamplingParams.kun();
         int[] a = run(new TopPSampler(p, 7, 500), 1, 100, 500);
