@@ -249,30 +249,33 @@ class LlamaTest {
 
     @Test
     void anUntiedEmbeddingIsReadFromTheCheckpointInsteadOfHeld() {
-        for (String dtype : new String[] {"F32", "BF16"}) {
-            TinyCheckpoint c = TinyCheckpoint.builder().seed(9).dtype(dtype).sharded(2).build();
-            Path dir = c.write(tmp.resolve("rows" + dtype));
+        // (stored dtype, compute dtype): rows are converted on the way like every other tensor
+        for (String[] pair : new String[][] {{"F32", "FLOAT32"}, {"BF16", "FLOAT32"}, {"BF16", "FLOAT16"}}) {
+            String dtype = pair[0] + " as " + pair[1];
+            DataType compute = DataType.valueOf(pair[1]);
+            TinyCheckpoint c = TinyCheckpoint.builder().seed(9).dtype(pair[0]).sharded(2).build();
+            Path dir = c.write(tmp.resolve("rows" + pair[0] + pair[1]));
             LlamaConfig config = LlamaConfig.read(dir);
             LayerPlacement devices = LayerPlacement.single(config.layers(), Device.cpu());
             LlamaWeights fromFile;
             try (SafetensorsWeights source = SafetensorsWeights.open(dir)) {
-                fromFile = LlamaWeights.load(config, source, DataType.FLOAT32, devices, 2, root);
+                fromFile = LlamaWeights.load(config, source, compute, devices, 2, root);
             } // closed: the embedding reads through a handle of its own
-            try (LlamaWeights held = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT32, devices, 2, root);
+            try (LlamaWeights held = LlamaWeights.load(config, new MemoryWeights(c), compute, devices, 2, root);
                  LlamaWeights read = fromFile;
                  TensorParallel p1 = new TensorParallel(2);
                  TensorParallel p2 = new TensorParallel(2);
                  Llama heldModel = new Llama(held, 64, p1, root);
                  Llama readModel = new Llama(read, 64, p2, root);
-                 KvCache heldCache = new KvCache(config, devices, 2, 2, 64, DataType.FLOAT32, root);
-                 KvCache readCache = new KvCache(config, devices, 2, 2, 64, DataType.FLOAT32, root)) {
+                 KvCache heldCache = new KvCache(config, devices, 2, 2, 64, compute, root);
+                 KvCache readCache = new KvCache(config, devices, 2, 2, 64, compute, root)) {
                 assertTrue(held.embedding().table() != null && read.embedding().table() == null, dtype);
-                assertEquals(held.bytes() - 4L * config.vocabSize() * config.hiddenSize(), read.bytes(), dtype);
+                assertEquals(held.bytes() - (long) compute.getNumOfBytes() * config.vocabSize() * config.hiddenSize(), read.bytes(), dtype);
                 int[] last = {config.vocabSize() - 1, 0, 7};
                 TokenBatch batch = new TokenBatch(new int[][] {tokens(6, 3), last}, 0, new int[2], true);
                 try (NDManager step = root.newSubManager()) {
-                    float[] expected = heldModel.forward(batch, heldCache, step).toFloatArray();
-                    float[] actual = readModel.forward(batch, readCache, step).toFloatArray();
+                    float[] expected = heldModel.forward(batch, heldCache, step).toType(DataType.FLOAT32, false).toFloatArray();
+                    float[] actual = readModel.forward(batch, readCache, step).toType(DataType.FLOAT32, false).toFloatArray();
                     org.junit.jupiter.api.Assertions.assertArrayEquals(expected, actual, dtype);
                     TokenBatch outside = new TokenBatch(new int[][] {{3, config.vocabSize()}}, 0, new int[1], false);
                     IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
