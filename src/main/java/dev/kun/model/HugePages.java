@@ -18,12 +18,16 @@ import org.slf4j.LoggerFactory;
  * with 4 KB pages the CPU's prefetchers stop at each page boundary and the TLB misses every few
  * rows, and batch-32 decode ran ~10% faster on huge pages (MKL copies each weight panel before its
  * kernel). Only the whole huge pages inside a tensor are advised, so no byte outside it becomes
- * resident; the KV cache is never advised, as a huge page would make untouched positions resident.
- * A no-op off Linux, without THP, or when libc cannot be reached.
+ * resident. The KV cache is the opposite case: it is written a few positions at a time across a large
+ * allocation, and a huge page would make 2 MB resident for each 4 KB touched, so it is advised never
+ * to get them ({@link #forbid}), which matters where THP is "always" (RHEL's default). A no-op off
+ * Linux, without THP, or when libc cannot be reached.
  */
 final class HugePages {
     private static final Logger log = LoggerFactory.getLogger(HugePages.class);
     private static final int MADV_HUGEPAGE = 14;
+    private static final int MADV_NOHUGEPAGE = 15;
+    private static final long PAGE = 4096;
 
     /** The C library's madvise, through JNA (a dependency of DJL's API already). */
     private interface LibC extends Library {
@@ -67,15 +71,28 @@ final class HugePages {
      * CPU, smaller than two huge pages' span, or when unavailable.
      */
     static long advise(NDArray array) {
+        return madvise(array, SIZE, MADV_HUGEPAGE);
+    }
+
+    /**
+     * Keeps huge pages away from the (small) pages inside {@code array}'s memory, before it is first
+     * written. Returns the bytes advised, 0 when not on the CPU or unavailable.
+     */
+    static long forbid(NDArray array) {
+        return madvise(array, PAGE, MADV_NOHUGEPAGE);
+    }
+
+    /** madvise over the whole {@code unit}-aligned blocks inside the tensor's memory. */
+    private static long madvise(NDArray array, long unit, int advice) {
         if (SIZE == 0 || !array.getDevice().equals(Device.cpu())) return 0;
         ByteBuffer memory = LlamaWeights.hostView(array);
         long start = Pointer.nativeValue(Native.getDirectBufferPointer(memory));
-        long first = (start + SIZE - 1) / SIZE * SIZE;
-        long end = (start + memory.capacity()) / SIZE * SIZE;
+        long first = (start + unit - 1) / unit * unit;
+        long end = (start + memory.capacity()) / unit * unit;
         if (end <= first) return 0;
-        int rc = LIBC.madvise(new Pointer(first), end - first, MADV_HUGEPAGE);
+        int rc = LIBC.madvise(new Pointer(first), end - first, advice);
         if (rc != 0) {
-            log.debug("madvise(MADV_HUGEPAGE) refused for {} bytes", end - first);
+            log.debug("madvise({}) refused for {} bytes", advice, end - first);
             return 0;
         }
         return end - first;

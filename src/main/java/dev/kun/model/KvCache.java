@@ -63,6 +63,9 @@ public final class KvCache implements AutoCloseable {
                     // create(shape, dtype) is torch.empty: uninitialised, so untouched pages cost nothing.
                     keys[l][s] = manager.create(shape, dtype, device);
                     values[l][s] = manager.create(shape, dtype, device);
+                    // Small pages only: a huge page would make 2 MB resident per 4 KB written.
+                    HugePages.forbid(keys[l][s]);
+                    HugePages.forbid(values[l][s]);
                 }
             }
         } catch (RuntimeException e) {

@@ -34,6 +34,14 @@ class HugePagesTest {
             assertTrue(advisedSmall == 0 || advisedSmall == huge, "one huge page's bytes hold at most one aligned huge page");
             // The kernel marks the advised range eligible: its mapping says so in smaps.
             assertTrue(eligible(first), "THPeligible for the advised range");
+            // The KV cache's advice goes the other way: its mapping is no longer eligible.
+            NDArray cache = m.create(new Shape(3 * huge / 4), DataType.FLOAT32, Device.cpu());
+            long cacheStart = Pointer.nativeValue(Native.getDirectBufferPointer(LlamaWeights.hostView(cache)));
+            long probe = (cacheStart + huge - 1) / huge * huge; // a huge-page boundary inside the tensor
+            HugePages.advise(cache); // eligible, as with THP "always" ...
+            assertTrue(eligible(probe), "THPeligible once advised");
+            assertTrue(HugePages.forbid(cache) >= 3 * huge - 4096 * 2, "nearly all of the tensor"); // ... until forbidden
+            assertTrue(!eligible(probe), "not THPeligible after forbid");
         }
     }
 
