@@ -117,23 +117,20 @@ public final class KvCache implements AutoCloseable {
         int rows = batch.rows();
         int width = batch.width();
         int first = batch.firstSlot();
-        // Per row: zero [from, to), then the row is finite up to its frontier.
+        // Per row: what must be zeroed past what is finite once this pass has written, [from, to).
         int[] from = new int[rows];
         int[] to = new int[rows];
-        int[] frontier = new int[rows];
         for (int r = 0; r < rows; r++) {
             int slot = first + r;
             int start = batch.start()[r];
-            int writtenEnd = start + width;
             if (finite[slot] < start) {
-                // Never the case for generation, which fills a slot from 0; zero the gap up to the writes.
-                from[r] = finite[slot];
-                to[r] = start;
-            } else if (keys > Math.max(finite[slot], writtenEnd)) {
-                from[r] = Math.max(finite[slot], writtenEnd);
-                to[r] = Math.min(maxContext, (keys + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK);
+                // Never the case for generation, which fills a slot from 0: zero the gap before the writes.
+                zero(slot, slot + 1, finite[slot], start);
+                finite[slot] = start;
             }
-            frontier[r] = Math.max(Math.max(finite[slot], to[r]), writtenEnd);
+            from[r] = Math.max(finite[slot], start + width);
+            to[r] = keys > from[r] ? Math.min(maxContext, (keys + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK) : from[r];
+            finite[slot] = to[r];
         }
         // Neighbouring rows with the same range (a batch decoding in step) are zeroed in one op.
         int r = 0;
@@ -142,16 +139,6 @@ public final class KvCache implements AutoCloseable {
             while (end < rows && from[end] == from[r] && to[end] == to[r]) end++;
             if (from[r] < to[r]) zero(first + r, first + end, from[r], to[r]);
             r = end;
-        }
-        // The gap case may leave keys beyond the writes unzeroed: handle it as a second, rarer pass.
-        for (r = 0; r < rows; r++) {
-            int slot = first + r;
-            finite[slot] = frontier[r];
-            if (keys > finite[slot]) {
-                int zeroTo = Math.min(maxContext, (keys + ZERO_BLOCK - 1) / ZERO_BLOCK * ZERO_BLOCK);
-                zero(slot, slot + 1, finite[slot], zeroTo);
-                finite[slot] = zeroTo;
-            }
         }
     }
 

@@ -118,8 +118,9 @@ public final class Llama implements AutoCloseable {
                                  NDManager pass, NDManager step) {
         int b = batch.rows();
         int t = batch.width();
-        // The residual stream starts as the token embeddings; each shard its own copy, so it may free it.
-        NDArray x = embedded.duplicate();
+        // The residual stream starts as the token embeddings; with several shards each takes its own
+        // copy, so it may free it, and a single shard takes them as they are.
+        NDArray x = weights.shards() == 1 ? embedded : embedded.duplicate();
         NDManager previousPartials = null;
         for (int l = 0; l < config.layers(); l++) {
             LlamaWeights.Layer w = weights.layers().get(l);

@@ -1,5 +1,6 @@
 package dev.kun.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -113,9 +114,9 @@ final class Scheduler {
             // max)), so lse = max - max(logSoftmax), with one temporary the size of the logits.
             int[] vocabAxis = {1};
             NDArray lse = logits.max(vocabAxis).sub(logits.logSoftmax(1).max(vocabAxis));
-            if (!logits.getDevice().equals(ai.djl.Device.cpu())) {
-                logits = logits.toDevice(ai.djl.Device.cpu(), false);
-                lse = lse.toDevice(ai.djl.Device.cpu(), false);
+            if (!logits.getDevice().equals(Device.cpu())) {
+                logits = logits.toDevice(Device.cpu(), false);
+                lse = lse.toDevice(Device.cpu(), false);
             }
             logSumExp = lse.toFloatArray();
             int n = Math.toIntExact(logits.size());
