@@ -167,7 +167,7 @@ public final class Llama implements AutoCloseable {
         }
         // Final norm and this shard's block of the vocabulary: logits (B, V/shards) or (B, T, V/shards).
         NDArray normed = weights.finalNorm() == null ? rmsNorm(x, in.eps) : rmsNorm(x, in.eps).mul(weights.finalNorm());
-        NDArray block = linear(normed, weights.headShards().get(s), null);
+        NDArray block = weights.headShards().get(s).apply(normed);
         block.attach(step);
         return block;
     }
@@ -188,7 +188,7 @@ public final class Llama implements AutoCloseable {
         // Attention input norm (its weight is in qkv's columns).
         NDArray h = rmsNorm(x, in.eps);
         // q, k and v in one matrix product: (B, T, (heads + 2 kvHeads) headDim)
-        NDArray qkv = linear(h, ws.qkv(), ws.qkvBias()).reshape(b, t, heads + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
+        NDArray qkv = ws.qkv().apply(h).reshape(b, t, heads + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
         NDList qkAndV = qkv.split(new long[] {heads + nKv}, 2);
         // Rotary positions on q and k together (v carries no position).
         NDArray qk = Rope.rotate(qkAndV.get(0), in.cos, in.sin, in.rotateHalf); // (B, T, heads + kvHeads, headDim)
@@ -214,7 +214,7 @@ public final class Llama implements AutoCloseable {
             // threads even for these few scores; with tensor-parallel shards those threads are off.
             NDArray probs = parallel.shards() > 1 ? scores.softmax(3) : softmax(scores);
             NDArray mixed = probs.reshape(1, nKv, groups, keys, 1).mul(allV.expandDims(2)).sum(new int[] {3}); // (1, kvHeads, groups, headDim)
-            return linear(mixed.reshape(1, 1, heads * d), ws.output(), null);
+            return ws.output().apply(mixed.reshape(1, 1, heads * d));
         }
         q = q.reshape(b, t, nKv, groups, d) // (B, T, kvHeads, groups, headDim)
                 .transpose(0, 2, 3, 1, 4); // (B, kvHeads, groups, T, headDim)
@@ -239,7 +239,7 @@ public final class Llama implements AutoCloseable {
         mixed = mixed.transpose(0, 3, 1, 2, 4) // (B, T, kvHeads, groups, headDim)
                 .reshape(b, t, heads * d); // (B, T, heads headDim)
         // This shard's columns of the output projection: a partial sum of the whole.
-        return linear(mixed, ws.output(), null);
+        return ws.output().apply(mixed);
     }
 
     /**
@@ -250,11 +250,11 @@ public final class Llama implements AutoCloseable {
         // MLP input norm (its weight is in gateUp's columns).
         NDArray h = rmsNorm(x, eps);
         // Gate and up projections in one matrix product: (B, T, 2 intermediate)
-        NDList gateAndUp = linear(h, ws.gateUp(), null).split(2, 2);
+        NDList gateAndUp = ws.gateUp().apply(h).split(2, 2);
         NDArray gate = gateAndUp.get(0); // (B, T, intermediate)
         // SiLU(gate) * up, then this shard's rows of the down projection.
         NDArray gated = gate.mul(Activation.sigmoid(gate)).mul(gateAndUp.get(1));
-        return linear(gated, ws.down(), null);
+        return ws.down().apply(gated);
     }
 
     /**
@@ -302,11 +302,6 @@ public final class Llama implements AutoCloseable {
     private static NDArray rmsNorm(NDArray x, NDArray eps) {
         NDArray rms = x.square().mean(LAST_AXIS, true).add(eps).sqrt();
         return x.div(rms);
-    }
-
-    /** x W^T + bias with W in the Hugging Face (out, in) layout: one BLAS call, no transposed copy. */
-    private static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        return x.getNDArrayInternal().linear(x, weight, bias).singletonOrThrow();
     }
 
     /**

@@ -13,6 +13,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The weights of a Llama-family model as NDArrays, read once and never written. Matrices keep the
@@ -38,11 +39,10 @@ public final class LlamaWeights implements AutoCloseable {
      * intermediate columns [s I/S, (s+1) I/S). With one shard these are the whole fused matrices.
      */
     public record Shard(
-            NDArray qkv, // (qDim/S + 2 kvDim/S, hidden): q rows (times 1/sqrt(headDim)), then k, then v; columns times the input norm
-            NDArray qkvBias, // (qDim/S + 2 kvDim/S) or null; q's part times 1/sqrt(headDim) too
-            NDArray output, // (hidden, qDim/S): the o_proj columns of this shard's heads
-            NDArray gateUp, // (2 I/S, hidden): gate rows, then up rows; columns times the post-attention norm
-            NDArray down) {} // (hidden, I/S)
+            Linear qkv, // (qDim/S + 2 kvDim/S, hidden) with its bias, if any: q rows (times 1/sqrt(headDim)), then k, then v; columns times the input norm
+            Linear output, // (hidden, qDim/S): the o_proj columns of this shard's heads
+            Linear gateUp, // (2 I/S, hidden): gate rows, then up rows; columns times the post-attention norm
+            Linear down) {} // (hidden, I/S)
 
     private final LlamaConfig config;
     private final LayerPlacement placement;
@@ -51,11 +51,12 @@ public final class LlamaWeights implements AutoCloseable {
     private final TokenEmbedding embedding;
     private final List<Layer> layers;
     private final NDArray finalNorm; // (hidden), or null when folded into the head
-    private final NDArray head; // (vocab, hidden); the embedding's table itself when tied on one device
-    private final List<NDArray> headShards; // row blocks of head (views)
+    private final NDArray head; // (vocab, hidden); the embedding's table itself when tied on one device; null when packed
+    private final List<Linear> headShards; // row blocks of head (views), or their packed copies
+    private final OneDnn ops; // null when no weight is packed
 
     private LlamaWeights(LlamaConfig config, LayerPlacement placement, DataType dtype, NDManager manager, TokenEmbedding embedding,
-                         List<Layer> layers, NDArray finalNorm, NDArray head, List<NDArray> headShards) {
+                         List<Layer> layers, NDArray finalNorm, NDArray head, List<Linear> headShards, OneDnn ops) {
         this.config = config;
         this.placement = placement;
         this.dtype = dtype;
@@ -65,6 +66,7 @@ public final class LlamaWeights implements AutoCloseable {
         this.finalNorm = finalNorm;
         this.head = head;
         this.headShards = headShards;
+        this.ops = ops;
     }
 
     /** The largest shard count up to {@code wanted} that divides both the kv heads and the MLP width. */
@@ -89,10 +91,22 @@ public final class LlamaWeights implements AutoCloseable {
      * host buffer, released once it is on its device, so at most one tensor (one fused matrix) exists
      * twice at any time. The output head is the embedding when the config ties them or
      * the checkpoint has no {@code lm_head.weight}; otherwise the embedding is not held but read row by
-     * row from the checkpoint when the source can (see {@link TokenEmbedding}).
+     * row from the checkpoint when the source can (see {@link TokenEmbedding}). FLOAT32 matrices on
+     * the CPU are reordered into oneDNN's layout (see {@link OneDnn}) where this libtorch has it,
+     * unless the system property {@code kun.prepack} is {@code false}.
      */
     public static LlamaWeights load(LlamaConfig config, WeightSource source, DataType dtype,
                                     LayerPlacement placement, int shards, NDManager parent) {
+        return load(config, source, dtype, placement, shards, !"false".equals(System.getProperty("kun.prepack")), parent);
+    }
+
+    /**
+     * As {@link #load(LlamaConfig, WeightSource, DataType, LayerPlacement, int, NDManager)}, with the
+     * choice of oneDNN-packed CPU matrices made by {@code prepack} (still only FLOAT32, and only where
+     * libtorch has the ops).
+     */
+    public static LlamaWeights load(LlamaConfig config, WeightSource source, DataType dtype,
+                                    LayerPlacement placement, int shards, boolean prepack, NDManager parent) {
         if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT16) {
             throw new IllegalArgumentException("weights load as FLOAT32 or FLOAT16, not " + dtype);
         }
@@ -102,7 +116,10 @@ public final class LlamaWeights implements AutoCloseable {
         }
         NDManager manager = parent.newSubManager();
         TokenEmbedding embedding = null;
+        OneDnn ops = null;
         try {
+            boolean cpuMatrices = IntStream.range(0, config.layers()).anyMatch(i -> placement.deviceOf(i).equals(Device.cpu()));
+            ops = prepack && dtype == DataType.FLOAT32 && cpuMatrices ? OneDnn.load(manager) : null;
             Loader loader = new Loader(config, source, dtype, manager);
             int h = config.hiddenSize();
             long q = config.qDim();
@@ -125,7 +142,8 @@ public final class LlamaWeights implements AutoCloseable {
                     matrices += (q + 2 * kv) * h + h * q + 2 * inter * h + h * inter;
                 }
             }
-            loader.reserve(matrices);
+            // Packed matrices get oneDNN's memory and their dense copies are freed one by one: no arena.
+            if (ops == null) loader.reserve(matrices);
             embedding = rows != null
                     ? TokenEmbedding.fromCheckpoint(rows, config.vocabSize(), h, dtype, first)
                     : TokenEmbedding.held(loader.matrix(first, config.vocabSize(), h, embedName));
@@ -157,10 +175,12 @@ public final class LlamaWeights implements AutoCloseable {
                 for (NDArray gateUpShard : gateUpShards) gateUpShard.muli(mlpNorm);
                 mlpNorm.close();
                 List<NDArray> downShards = loader.columnShards(d, h, inter, shards, p + "mlp.down_proj.weight");
+                OneDnn layerOps = d.equals(Device.cpu()) ? ops : null;
                 List<Shard> layerShards = new ArrayList<>();
                 for (int s = 0; s < shards; s++) {
-                    layerShards.add(new Shard(qkvShards.get(s), biasShards == null ? null : biasShards.get(s),
-                            outputShards.get(s), gateUpShards.get(s), downShards.get(s)));
+                    layerShards.add(new Shard(linear(layerOps, qkvShards.get(s), biasShards == null ? null : biasShards.get(s), manager),
+                            linear(layerOps, outputShards.get(s), null, manager), linear(layerOps, gateUpShards.get(s), null, manager),
+                            linear(layerOps, downShards.get(s), null, manager)));
                 }
                 layers.add(new Layer(d, List.copyOf(layerShards)));
             }
@@ -180,20 +200,38 @@ public final class LlamaWeights implements AutoCloseable {
                 finalNorm.close();
                 finalNorm = null;
             }
-            List<NDArray> headShards = new ArrayList<>();
+            List<Linear> headShards = new ArrayList<>();
             long vocab = config.vocabSize();
+            // A tied head is the embedding's table, which lookups read densely: packing it would hold it twice.
+            OneDnn headOps = last.equals(Device.cpu()) && head != embedding.table() ? ops : null;
             for (int s = 0; s < shards; s++) {
                 // Row blocks of a contiguous matrix are contiguous views: the head is not copied.
-                headShards.add(shards == 1 ? head : head.get(manager, new NDIndex("{}:{}", vocab * s / shards, vocab * (s + 1) / shards)));
+                NDArray block = shards == 1 ? head : head.get(manager, new NDIndex("{}:{}", vocab * s / shards, vocab * (s + 1) / shards));
+                headShards.add(linear(headOps, block, null, manager));
+            }
+            if (headOps != null) {
+                head.close(); // every block is packed now
+                head = null;
             }
             manager.cap(); // from here on, an op result attached to the weights would be a leak: fail instead
             return new LlamaWeights(config, placement, dtype, manager, embedding, List.copyOf(layers), finalNorm, head,
-                    List.copyOf(headShards));
+                    List.copyOf(headShards), ops);
         } catch (RuntimeException e) {
             if (embedding != null) embedding.close();
+            if (ops != null) ops.close();
             manager.close();
             throw e;
         }
+    }
+
+    /**
+     * Rows per product that packed weights are laid out for: a batch of 32 decoding sequences, where
+     * packing pays (a single row and a long prefill run as fast in that layout as in the dense one).
+     */
+    private static final int PACKED_ROWS = 32;
+
+    private static Linear linear(OneDnn ops, NDArray weight, NDArray bias, NDManager owner) {
+        return ops == null ? Linear.dense(weight, bias) : Linear.packed(ops, weight, bias, PACKED_ROWS, owner);
     }
 
     /**
@@ -492,12 +530,13 @@ public final class LlamaWeights implements AutoCloseable {
         return finalNorm;
     }
 
+    /** The dense head (vocab, hidden); null when its blocks are packed (see {@link #headShards()}). */
     public NDArray head() {
         return head;
     }
 
-    /** Row blocks of the head, one per tensor-parallel shard (views of {@link #head()}). */
-    public List<NDArray> headShards() {
+    /** Row blocks of the head, one per tensor-parallel shard (views of {@link #head()}, or packed copies). */
+    public List<Linear> headShards() {
         return headShards;
     }
 
@@ -516,23 +555,22 @@ public final class LlamaWeights implements AutoCloseable {
      * embedding read from the checkpoint are not held).
      */
     public long bytes() {
-        List<NDArray> all = new ArrayList<>();
-        if (finalNorm != null) all.add(finalNorm);
-        if (head != embedding.table()) all.add(head); // the head shards are views of it
-        for (Layer l : layers) {
-            for (Shard s : l.shards()) {
-                all.addAll(List.of(s.qkv(), s.output(), s.gateUp(), s.down()));
-                if (s.qkvBias() != null) all.add(s.qkvBias());
-            }
-        }
         long n = embedding.bytes();
-        for (NDArray a : all) n += a.size() * a.getDataType().getNumOfBytes();
+        if (finalNorm != null) n += finalNorm.size() * finalNorm.getDataType().getNumOfBytes();
+        // The head shards are views of the head when it is dense; the tied head is the embedding.
+        if (head == null || head != embedding.table()) {
+            for (Linear block : headShards) n += block.bytes();
+        }
+        for (Layer l : layers) {
+            for (Shard s : l.shards()) n += s.qkv().bytes() + s.output().bytes() + s.gateUp().bytes() + s.down().bytes();
+        }
         return n;
     }
 
     @Override
     public void close() {
         embedding.close();
+        if (ops != null) ops.close();
         manager.close();
     }
 }

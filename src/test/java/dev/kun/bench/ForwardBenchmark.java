@@ -125,14 +125,10 @@ public final class ForwardBenchmark {
             NDArray xi = step.randomNormal(new ai.djl.ndarray.types.Shape(1, 1, inter));
             for (LlamaWeights.Layer l : w.layers()) {
                 LlamaWeights.Shard s = l.shards().get(0);
-                lin(x, s.qkv()); lin(x, s.output()); lin(x, s.gateUp()); lin(xi, s.down());
+                s.qkv().apply(x); s.output().apply(x); s.gateUp().apply(x); s.down().apply(xi);
             }
-            lin(x, w.head()).toFloatArray();
+            w.headShards().get(0).apply(x).toFloatArray();
         }
-    }
-
-    private static NDArray lin(NDArray x, NDArray weight) {
-        return x.getNDArrayInternal().linear(x, weight, null).singletonOrThrow();
     }
 
     private static void step(Llama model, KvCache cache, NDManager root, TokenBatch batch) {

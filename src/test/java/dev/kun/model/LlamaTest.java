@@ -35,7 +35,10 @@ class LlamaTest {
         root.close();
     }
 
-    /** Each checkpoint variant unsharded and in two tensor-parallel shards (where its kv heads allow). */
+    /**
+     * Each checkpoint variant unsharded and in two tensor-parallel shards (where its kv heads allow),
+     * with its matrices in oneDNN's packed layout and dense.
+     */
     static Stream<Arguments> variants() {
         return Stream.of(
                 Arguments.of("llama F32 untied", TinyCheckpoint.builder().seed(1).build()),
@@ -44,23 +47,30 @@ class LlamaTest {
                         TinyCheckpoint.builder().seed(3).modelType("qwen2").gqa(4, 2).linearRopeScaling(2.0).ropeTheta(500000).build()),
                 Arguments.of("qwen2 biases, GQA 4:1",
                         TinyCheckpoint.builder().seed(8).modelType("qwen2").gqa(4, 1).build()))
-                .flatMap(a -> Stream.of(1, 2).map(shards -> Arguments.of(a.get()[0] + ", " + shards + " shard(s)", a.get()[1], shards)));
+                .flatMap(a -> Stream.of(1, 2).map(shards -> Arguments.of(a.get()[0] + ", " + shards + " shard(s)", a.get()[1], shards)))
+                .flatMap(a -> Stream.of(true, false).map(packed ->
+                        Arguments.of(a.get()[0] + (packed ? ", packed" : ", dense"), a.get()[1], a.get()[2], packed)));
     }
 
     /** A loaded model over {@code c}, with a cache of {@code slots} slots. */
     record Loaded(TinyCheckpoint c, LlamaConfig config, LlamaWeights weights, TensorParallel parallel, Llama model, KvCache cache)
             implements AutoCloseable {
         static Loaded of(TinyCheckpoint c, int slots, String name) {
-            return of(c, slots, name, 1);
+            return of(c, slots, name, 1, true);
         }
 
-        /** With up to {@code shards} tensor-parallel shards (fewer when the kv heads do not divide). */
-        static Loaded of(TinyCheckpoint c, int slots, String name, int shards) {
+        /**
+         * With up to {@code shards} tensor-parallel shards (fewer when the kv heads do not divide), its
+         * matrices packed for oneDNN or dense.
+         */
+        static Loaded of(TinyCheckpoint c, int slots, String name, int shards, boolean packed) {
             Path dir = c.write(tmp.resolve(name.replaceAll("[^a-zA-Z0-9]", "_") + slots));
             LlamaConfig config = LlamaConfig.read(dir);
             int n = LlamaWeights.shardsFor(config, shards);
             LayerPlacement devices = LayerPlacement.single(config.layers(), Device.cpu());
-            LlamaWeights w = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT32, devices, n, root);
+            LlamaWeights w = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT32, devices, n, packed, root);
+            // The libtorch of the Maven artifact has oneDNN: asking for packed weights must get them.
+            assertEquals(packed, w.layers().get(0).shards().get(0).qkv().packed(), "packed");
             TensorParallel parallel = new TensorParallel(n);
             Llama m = new Llama(w, 64, parallel, root);
             return new Loaded(c, config, w, parallel, m, new KvCache(config, devices, n, slots, 64, DataType.FLOAT32, root));
@@ -98,8 +108,8 @@ class LlamaTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
-    void allPositionsMatchTheReference(String name, TinyCheckpoint c, int shards) {
-        try (Loaded m = Loaded.of(c, 1, name, shards)) {
+    void allPositionsMatchTheReference(String name, TinyCheckpoint c, int shards, boolean packed) {
+        try (Loaded m = Loaded.of(c, 1, name, shards, packed)) {
             assertEquals(shards == 2 && c.kvHeads() % 2 == 0 ? 2 : 1, m.weights.shards(), "shards");
             int[] t = tokens(9, 1);
             double[][] ref = new ReferenceLlama(c).logits(t);
@@ -112,8 +122,8 @@ class LlamaTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
-    void decodingWithTheCacheEqualsFullRecomputation(String name, TinyCheckpoint c, int shards) {
-        try (Loaded m = Loaded.of(c, 1, name, shards)) {
+    void decodingWithTheCacheEqualsFullRecomputation(String name, TinyCheckpoint c, int shards, boolean packed) {
+        try (Loaded m = Loaded.of(c, 1, name, shards, packed)) {
             int[] t = tokens(12, 2);
             double[][] ref = new ReferenceLlama(c).logits(t);
             int prefill = 4;
@@ -128,8 +138,8 @@ class LlamaTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
-    void paddedBatchesEqualEachRowAlone(String name, TinyCheckpoint c, int shards) {
-        try (Loaded m = Loaded.of(c, 4, name, shards)) {
+    void paddedBatchesEqualEachRowAlone(String name, TinyCheckpoint c, int shards, boolean packed) {
+        try (Loaded m = Loaded.of(c, 4, name, shards, packed)) {
             int[][] rows = {tokens(7, 3), tokens(2, 4), tokens(5, 5)};
             ReferenceLlama reference = new ReferenceLlama(c);
             int v = c.vocab();
@@ -154,10 +164,10 @@ class LlamaTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("variants")
-    void prefillInQueryBlocksMatchesTheReference(String name, TinyCheckpoint c, int shards) {
+    void prefillInQueryBlocksMatchesTheReference(String name, TinyCheckpoint c, int shards, boolean packed) {
         int saved = Llama.queryBlock;
         Llama.queryBlock = 3; // 7- and 9-token prefills run in blocks of 3 queries, the last one short
-        try (Loaded m = Loaded.of(c, 4, name + " blocks", shards)) {
+        try (Loaded m = Loaded.of(c, 4, name + " blocks", shards, packed)) {
             ReferenceLlama reference = new ReferenceLlama(c);
             int v = c.vocab();
             int[] t = tokens(9, 4);
@@ -184,7 +194,7 @@ class LlamaTest {
         // The cache is allocated uninitialised; poison it with NaN, as garbage may be, and check that
         // rows shorter than the batch's longest (which read keys beyond their own end) stay exact.
         TinyCheckpoint c = TinyCheckpoint.builder().seed(7).gqa(4, 2).build();
-        try (Loaded m = Loaded.of(c, 3, "poisoned", 2)) {
+        try (Loaded m = Loaded.of(c, 3, "poisoned", 2, true)) {
             for (int l = 0; l < m.config.layers(); l++) {
                 for (int s = 0; s < m.weights.shards(); s++) {
                     m.cache.keys(l, s).set(new ai.djl.ndarray.index.NDIndex(":"), Float.NaN);
@@ -304,7 +314,7 @@ class LlamaTest {
     @Test
     void stepsLeaveNoArraysBehind() {
         TinyCheckpoint c = TinyCheckpoint.builder().seed(4).gqa(4, 2).build();
-        try (Loaded m = Loaded.of(c, 2, "leak", 2)) {
+        try (Loaded m = Loaded.of(c, 2, "leak", 2, true)) {
             m.run(new TokenBatch(new int[][] {tokens(5, 1), tokens(3, 2)}, 0, new int[2], false));
             int cacheArrays = m.cache.managedArrays();
             int rootArrays = root.getManagedArrays().size();

@@ -1,0 +1,49 @@
+package dev.kun.model;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import org.junit.jupiter.api.Test;
+
+/** A weight packed for oneDNN computes what the dense weight computes, for any row count. */
+class LinearTest {
+
+    @Test
+    void packedProductsEqualDenseOnesAtAnyRowCount() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu()); OneDnn ops = OneDnn.load(m)) {
+            assertNotNull(ops, "the Maven artifact's libtorch has oneDNN");
+            // Sizes that are no multiple of oneDNN's blocks, with and without a bias.
+            for (boolean withBias : new boolean[] {false, true}) {
+                NDArray w = m.randomNormal(new Shape(45, 37));
+                NDArray bias = withBias ? m.randomNormal(new Shape(45)) : null;
+                Linear dense = Linear.dense(w.duplicate(), bias);
+                NDArray source = w.duplicate();
+                Linear packed = Linear.packed(ops, source, bias, 32, m);
+                assertTrue(source.isReleased(), "the dense copy is freed once packed");
+                assertTrue(packed.packed());
+                assertFalse(dense.packed());
+                assertEquals(dense.bytes(), packed.bytes());
+                assertThrows(IllegalStateException.class, packed::weight);
+                for (int rows : new int[] {1, 3, 32, 77}) {
+                    try (NDManager step = m.newSubManager()) {
+                        // (B, T, in) as the forward pass calls it: the leading axes are kept.
+                        NDArray x = step.randomNormal(new Shape(1, rows, 37));
+                        NDArray expected = dense.apply(x);
+                        NDArray actual = packed.apply(x);
+                        assertEquals(new Shape(1, rows, 45), actual.getShape());
+                        assertEquals(step, actual.getManager(), "the result belongs to the input's manager");
+                        float diff = expected.sub(actual).abs().max().getFloat();
+                        assertTrue(diff < 1e-4f, rows + " rows, bias " + withBias + ": max |diff| " + diff);
+                    }
+                }
+            }
+        }
+    }
+}
