@@ -134,19 +134,22 @@ public final class LlamaWeights implements AutoCloseable {
                 loader.check(new Shape(config.vocabSize(), h), embedName);
                 rows = source.rowReader(embedName);
             }
-            // Every matrix held on the CPU is carved out of one allocation on huge pages (see Loader).
+            // Every matrix held dense on the CPU is carved out of one allocation on huge pages (see Loader).
+            long layerMatrices = (q + 2 * kv) * h + h * q + 2 * inter * h + h * inter;
             long matrices = (rows == null && first.equals(Device.cpu()) ? (long) config.vocabSize() * h : 0)
                     + (!tied && last.equals(Device.cpu()) ? (long) config.vocabSize() * h : 0);
             for (int i = 0; i < config.layers(); i++) {
-                if (placement.deviceOf(i).equals(Device.cpu())) {
-                    matrices += (q + 2 * kv) * h + h * q + 2 * inter * h + h * inter;
-                }
+                if (placement.deviceOf(i).equals(Device.cpu())) matrices += layerMatrices;
             }
-            // Packed matrices get oneDNN's memory and their dense copies are freed one by one: no arena.
             if (ops == null) loader.reserve(matrices);
             embedding = rows != null
                     ? TokenEmbedding.fromCheckpoint(rows, config.vocabSize(), h, dtype, first)
                     : TokenEmbedding.held(loader.matrix(first, config.vocabSize(), h, embedName));
+            // Packed matrices get oneDNN's memory. Their dense forms are read into one layer's staging
+            // space, reused layer after layer: freeing each matrix instead raised glibc's mmap threshold
+            // to its size, and the packed weights that followed landed in the malloc arenas among the
+            // activations (peak RSS +20-40 MB) instead of mappings of their own.
+            if (ops != null) loader.reserve(layerMatrices);
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < config.layers(); i++) {
                 String p = "model.layers." + i + ".";
@@ -183,7 +186,9 @@ public final class LlamaWeights implements AutoCloseable {
                             linear(layerOps, downShards.get(s), null, manager)));
                 }
                 layers.add(new Layer(d, List.copyOf(layerShards)));
+                if (layerOps != null) loader.rewind(); // this layer is packed: its staging space is free again
             }
+            if (ops != null) loader.release();
             NDArray finalNorm = loader.vector(last, h, "model.norm.weight");
             NDArray head;
             if (!tied) {
@@ -286,6 +291,18 @@ public final class LlamaWeights implements AutoCloseable {
             if (elements == 0) return;
             arena = manager.create(new Shape(elements), dtype, Device.cpu());
             HugePages.advise(arena);
+        }
+
+        /** Makes the whole arena free again (its matrices are no longer used: packed elsewhere). */
+        void rewind() {
+            arenaUsed = 0;
+        }
+
+        /** Frees the arena (every matrix carved from it is no longer used); later matrices get their own memory. */
+        void release() {
+            if (arena != null) arena.close();
+            arena = null;
+            arenaUsed = 0;
         }
 
         /** A new, uninitialised tensor: a matrix on the CPU is a view into the arena. */

@@ -12,8 +12,26 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import org.junit.jupiter.api.Test;
 
-/** A weight packed for oneDNN computes what the dense weight computes, for any row count. */
+/**
+ * A weight packed for oneDNN computes what the dense weight computes, for any row count: exact below
+ * 64 rows, padded above, in 512-row blocks beyond.
+ */
 class LinearTest {
+
+    @Test
+    void oneDnnSeesAFewDistinctRowCountsWhateverTheProduct() {
+        java.util.Set<Long> seen = new java.util.TreeSet<>();
+        for (long rows = 1; rows <= 5000; rows++) {
+            for (long first = 0; first < rows; first += Linear.BLOCK_ROWS) {
+                long n = Math.min(Linear.BLOCK_ROWS, rows - first);
+                long padded = rows <= Linear.EXACT_ROWS ? rows : Linear.paddedRows(n);
+                assertTrue(padded >= n && padded - n < Linear.PAD_ROWS, rows + " rows: block of " + n + " padded to " + padded);
+                seen.add(padded);
+            }
+        }
+        // 1..64 exactly, then 128, 192, ..., 512: each one kernel (and its buffers) in oneDNN's cache per matrix.
+        assertEquals(Linear.EXACT_ROWS + (Linear.BLOCK_ROWS - Linear.EXACT_ROWS) / Linear.PAD_ROWS, seen.size(), seen.toString());
+    }
 
     @Test
     void packedProductsEqualDenseOnesAtAnyRowCount() {
@@ -31,7 +49,7 @@ class LinearTest {
                 assertFalse(dense.packed());
                 assertEquals(dense.bytes(), packed.bytes());
                 assertThrows(IllegalStateException.class, packed::weight);
-                for (int rows : new int[] {1, 3, 32, 77}) {
+                for (int rows : new int[] {1, 3, 32, 64, 65, 77, 512, 600, 1100}) {
                     try (NDManager step = m.newSubManager()) {
                         // (B, T, in) as the forward pass calls it: the leading axes are kept.
                         NDArray x = step.randomNormal(new Shape(1, rows, 37));
