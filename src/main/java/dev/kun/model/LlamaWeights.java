@@ -311,7 +311,9 @@ public final class LlamaWeights implements AutoCloseable {
             if (arena == null || shape.dimension() != 2 || !device.equals(Device.cpu()) || arenaUsed + n > arena.size()) {
                 return manager.create(shape, dtype, device);
             }
-            NDArray view = arena.get(new NDIndex("{}:{}", arenaUsed, arenaUsed + n)).reshape(shape);
+            NDArray flat = arena.get(new NDIndex("{}:{}", arenaUsed, arenaUsed + n));
+            NDArray view = flat.reshape(shape);
+            flat.close(); // the view holds the storage; a staging arena must be freed once its views are
             arenaUsed += n;
             return view;
         }
