@@ -138,9 +138,10 @@ public final class DjlGenerator implements TextGenerator {
             if (!gpu) JniUtils.setNumThreads(shards > 1 ? 1 : threads);
             long t0 = System.nanoTime();
             this.weights = LlamaWeights.load(config, source, dtype, placement, shards, root);
-            log.info("loaded {} MB of weights as {} in {} s{}{}", weights.bytes() / 1_000_000, dtype,
+            log.info("loaded {} MB of weights as {} in {} s{}{}{}", weights.bytes() / 1_000_000, dtype,
                     String.format("%.1f", (System.nanoTime() - t0) / 1e9),
                     shards > 1 ? ", in " + shards + " tensor-parallel shards" : "",
+                    weights.packed() ? ", matrices packed for oneDNN" : "",
                     weights.embedding().table() == null ? "; the embedding is read per token from the checkpoint" : "");
             this.parallel = new TensorParallel(shards);
             this.model = new Llama(weights, context, parallel, root);

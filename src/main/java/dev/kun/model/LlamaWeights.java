@@ -559,6 +559,11 @@ public final class LlamaWeights implements AutoCloseable {
         return headShards;
     }
 
+    /** Whether the CPU matrices are held in oneDNN's packed layout (see {@link OneDnn}). */
+    public boolean packed() {
+        return ops != null;
+    }
+
     /** Tensor-parallel shards per layer. */
     public int shards() {
         return headShards.size();

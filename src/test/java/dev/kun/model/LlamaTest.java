@@ -70,7 +70,12 @@ class LlamaTest {
             LayerPlacement devices = LayerPlacement.single(config.layers(), Device.cpu());
             LlamaWeights w = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT32, devices, n, packed, root);
             // The libtorch of the Maven artifact has oneDNN: asking for packed weights must get them.
-            assertEquals(packed, w.layers().get(0).shards().get(0).qkv().packed(), "packed");
+            assertEquals(packed, w.packed(), "packed");
+            for (LlamaWeights.Layer l : w.layers()) {
+                for (LlamaWeights.Shard s : l.shards()) assertEquals(packed, s.qkv().packed() && s.output().packed() && s.gateUp().packed() && s.down().packed());
+            }
+            // A tied head is the embedding's table, which stays dense; an untied one is packed with the rest.
+            for (Linear block : w.headShards()) assertEquals(packed && !config.tiedEmbeddings(), block.packed(), "head");
             TensorParallel parallel = new TensorParallel(n);
             Llama m = new Llama(w, 64, parallel, root);
             return new Loaded(c, config, w, parallel, m, new KvCache(config, devices, n, slots, 64, DataType.FLOAT32, root));
@@ -308,6 +313,17 @@ class LlamaTest {
             for (int i = 0; i < t.length; i++) assertClose(ref[i], got, i * c.vocab(), "position " + i);
         } finally {
             LlamaWeights.blockBytes = saved;
+        }
+    }
+
+    @Test
+    void onlyFloat32MatricesArePacked() {
+        TinyCheckpoint c = TinyCheckpoint.builder().seed(9).build();
+        LlamaConfig config = LlamaConfig.read(c.write(tmp.resolve("f16")));
+        LayerPlacement devices = LayerPlacement.single(config.layers(), Device.cpu());
+        try (LlamaWeights w = LlamaWeights.load(config, new MemoryWeights(c), DataType.FLOAT16, devices, 1, true, root)) {
+            assertTrue(!w.packed() && !w.layers().get(0).shards().get(0).gateUp().packed(), "oneDNN packs FLOAT32 only");
+            assertEquals(DataType.FLOAT16, w.layers().get(0).shards().get(0).gateUp().weight().getDataType());
         }
     }
 
