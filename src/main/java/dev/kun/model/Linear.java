@@ -1,10 +1,9 @@
 package dev.kun.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
 
 /**
  * The weight of one linear layer, W (out, in) with an optional bias, and its product x W^T + b. A
@@ -62,16 +61,24 @@ public final class Linear {
         long rows = x.size() / in;
         if (rows <= EXACT_ROWS) return ops.linear(x, weight, bias);
         NDArray flat = x.reshape(rows, in);
-        NDList blocks = new NDList();
+        NDArray result = null;
         for (long first = 0; first < rows; first += BLOCK_ROWS) {
             long n = Math.min(BLOCK_ROWS, rows - first);
             NDArray block = rows <= BLOCK_ROWS ? flat : flat.get(new NDIndex("{}:{}", first, first + n));
             long padded = paddedRows(n);
-            if (padded > n) block = block.concat(x.getManager().zeros(new ai.djl.ndarray.types.Shape(padded - n, in), x.getDataType()), 0);
+            if (padded > n) block = block.concat(x.getManager().zeros(new Shape(padded - n, in), x.getDataType()), 0);
             NDArray y = ops.linear(block, weight, bias);
-            blocks.add(padded > n ? y.get(new NDIndex(":{}", n)) : y);
+            if (padded > n) y = y.get(new NDIndex(":{}", n));
+            if (rows <= BLOCK_ROWS) {
+                result = y;
+            } else {
+                // Each block goes into the result at once, so a long pass (scoring's logits over every
+                // position) holds the output and one block, not every block and their concatenation.
+                if (result == null) result = x.getManager().create(new Shape(rows, out), y.getDataType());
+                result.set(new NDIndex("{}:{}", first, first + n), y);
+                y.close();
+            }
         }
-        NDArray result = blocks.size() == 1 ? blocks.get(0) : NDArrays.concat(blocks, 0);
         long[] shape = x.getShape().getShape().clone();
         shape[shape.length - 1] = out;
         return result.reshape(shape);
