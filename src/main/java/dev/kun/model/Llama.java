@@ -253,7 +253,8 @@ public final class Llama implements AutoCloseable {
         NDList gateAndUp = ws.gateUp().apply(h).split(2, 2);
         NDArray gate = gateAndUp.get(0); // (B, T, intermediate)
         // SiLU(gate) * up, then this shard's rows of the down projection.
-        NDArray gated = gate.mul(Activation.sigmoid(gate)).mul(gateAndUp.get(1));
+        // In place on sigmoid's fresh result: one (T, I/S) temporary instead of three.
+        NDArray gated = Activation.sigmoid(gate).muli(gate).muli(gateAndUp.get(1));
         return ws.down().apply(gated);
     }
 
