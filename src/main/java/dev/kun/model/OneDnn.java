@@ -70,7 +70,7 @@ final class OneDnn implements AutoCloseable {
             }
             return ops;
         } catch (RuntimeException | IOException e) {
-            LOG.debug("oneDNN prepacked matrix products unavailable, using PyTorch's linear: {}", e.toString());
+            LOG.info("oneDNN prepacked matrix products unavailable ({}); the CPU uses PyTorch's linear on dense weights", e.toString());
             manager.close();
             return null;
         }
