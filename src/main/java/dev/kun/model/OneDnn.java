@@ -56,9 +56,14 @@ final class OneDnn implements AutoCloseable {
 
     /** The ops, or null (logged) when this libtorch cannot load or run them. */
     static OneDnn load(NDManager parent) {
+        return load(parent, SOURCE);
+    }
+
+    /** The ops of module {@code source} (tests give one whose ops this libtorch lacks), or null. */
+    static OneDnn load(NDManager parent, String source) {
         PtNDManager manager = (PtNDManager) parent.newSubManager(ai.djl.Device.cpu());
         try {
-            PtSymbolBlock module = JniUtils.loadModule(manager, new ByteArrayInputStream(archive()), false, false);
+            PtSymbolBlock module = JniUtils.loadModule(manager, new ByteArrayInputStream(archive(source)), false, false);
             OneDnn ops = new OneDnn(manager, module);
             // Probe once: a build without oneDNN fails here, not in the middle of a pass.
             try (NDManager probe = manager.newSubManager()) {
@@ -112,7 +117,7 @@ final class OneDnn implements AutoCloseable {
      * The module as torch.jit.save lays it out: a zip under one top directory with the pickled module
      * object (no parameters), an empty constants table and the source.
      */
-    private static byte[] archive() throws IOException {
+    private static byte[] archive(String source) throws IOException {
         ByteArrayOutputStream pickle = new ByteArrayOutputStream();
         pickle.write(new byte[] {(byte) 0x80, 2}); // PROTO 2
         pickle.write("c__torch__\nOps\n".getBytes(StandardCharsets.US_ASCII)); // GLOBAL __torch__.Ops
@@ -130,7 +135,7 @@ final class OneDnn implements AutoCloseable {
         ByteArrayOutputStream zip = new ByteArrayOutputStream();
         try (ZipOutputStream out = new ZipOutputStream(zip)) {
             stored(out, "archive/data.pkl", pickle.toByteArray());
-            stored(out, "archive/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
+            stored(out, "archive/code/__torch__.py", source.getBytes(StandardCharsets.UTF_8));
             stored(out, "archive/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
             stored(out, "archive/version", "3\n".getBytes(StandardCharsets.US_ASCII));
             stored(out, "archive/byteorder", "little".getBytes(StandardCharsets.US_ASCII));

@@ -3,6 +3,7 @@ package dev.kun.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,6 +32,27 @@ class LinearTest {
         }
         // 1..64 exactly, then 128, 192, ..., 512: each one kernel (and its buffers) in oneDNN's cache per matrix.
         assertEquals(Linear.EXACT_ROWS + (Linear.BLOCK_ROWS - Linear.EXACT_ROWS) / Linear.PAD_ROWS, seen.size(), seen.toString());
+    }
+
+    @Test
+    void aLibtorchWithoutTheOpsGivesNoOpsInsteadOfFailing() {
+        try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
+            // The module as kun writes it, but calling an op no libtorch has: loading must fail inside.
+            String missing = """
+                    class Ops(Module):
+                      __parameters__ = []
+                      __buffers__ = []
+                      training : bool
+                      def forward(self: __torch__.Ops, x: Tensor) -> Tensor:
+                        return x
+                      def reorder(self: __torch__.Ops, weight: Tensor, rows: int) -> Tensor:
+                        return ops.mkldnn._no_such_reorder(weight, rows)
+                    """;
+            assertNull(OneDnn.load(m, missing));
+            try (OneDnn ops = OneDnn.load(m)) {
+                assertNotNull(ops, "the same loader with kun's module works");
+            }
+        }
     }
 
     @Test
