@@ -188,7 +188,11 @@ public final class Llama implements AutoCloseable {
         // Attention input norm (its weight is in qkv's columns).
         NDArray h = rmsNorm(x, in.eps);
         // q, k and v in one matrix product: (B, T, (heads + 2 kvHeads) headDim)
-        NDArray qkv = ws.qkv().apply(h).reshape(b, t, heads + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
+        NDArray fused = ws.qkv().apply(h);
+        // Intermediates are freed as soon as they are consumed, not at the end of the half-layer: a
+        // prefill's live activations sit beside a full KV cache at the process's peak memory.
+        h.close();
+        NDArray qkv = fused.reshape(b, t, heads + 2 * nKv, d); // (B, T, heads + 2 kvHeads, headDim)
         NDList qkAndV = qkv.split(new long[] {heads + nKv}, 2);
         // Rotary positions on q and k together (v carries no position).
         NDArray qk = Rope.rotate(qkAndV.get(0), in.cos, in.sin, in.rotateHalf); // (B, T, heads + kvHeads, headDim)
@@ -199,6 +203,9 @@ public final class Llama implements AutoCloseable {
         // Write k and v into each row's slot at each token's position, in place.
         cache.keys(l, shard).set(in.cacheIndex, k);
         cache.values(l, shard).set(in.cacheIndex, v);
+        qkAndV.close(); // v and the unrotated q and k: all in the cache or rotated now
+        qkv.close();
+        fused.close();
         // Read back all keys and values of these rows, the new ones included: views, no copy.
         NDArray allK = cache.keys(l, shard).get(scope, rows); // (B, kvHeads, keys, headDim)
         NDArray allV = cache.values(l, shard).get(scope, rows); // (B, kvHeads, keys, headDim)
@@ -250,12 +257,18 @@ public final class Llama implements AutoCloseable {
         // MLP input norm (its weight is in gateUp's columns).
         NDArray h = rmsNorm(x, eps);
         // Gate and up projections in one matrix product: (B, T, 2 intermediate)
-        NDList gateAndUp = ws.gateUp().apply(h).split(2, 2);
+        NDArray fused = ws.gateUp().apply(h);
+        h.close(); // freed once consumed, as in attention()
+        NDList gateAndUp = fused.split(2, 2);
         NDArray gate = gateAndUp.get(0); // (B, T, intermediate)
         // SiLU(gate) * up, then this shard's rows of the down projection.
         // In place on sigmoid's fresh result: one (T, I/S) temporary instead of three.
         NDArray gated = Activation.sigmoid(gate).muli(gate).muli(gateAndUp.get(1));
-        return ws.down().apply(gated);
+        gateAndUp.close();
+        fused.close();
+        NDArray down = ws.down().apply(gated);
+        gated.close();
+        return down;
     }
 
     /**
@@ -301,7 +314,9 @@ public final class Llama implements AutoCloseable {
      * a Java number makes DJL create and free a scalar tensor on every call.
      */
     private static NDArray rmsNorm(NDArray x, NDArray eps) {
-        NDArray rms = x.square().mean(LAST_AXIS, true).add(eps).sqrt();
+        NDArray squares = x.square();
+        NDArray rms = squares.mean(LAST_AXIS, true).add(eps).sqrt();
+        squares.close(); // x's size: freed before the result takes as much
         return x.div(rms);
     }
 

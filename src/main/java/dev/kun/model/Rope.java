@@ -89,7 +89,10 @@ public final class Rope implements AutoCloseable {
     public static NDArray rotate(NDArray x, NDArray cos, NDArray sin, NDArray rotateHalf) {
         // In place on the product's fresh result: two temporaries of x's size instead of four (a
         // prefill's peak memory); x cos + rot(x) sin adds the same two terms, so the result is the same.
-        return x.matMul(rotateHalf).muli(sin).addi(x.mul(cos));
+        NDArray cosTerm = x.mul(cos);
+        NDArray rotated = x.matMul(rotateHalf).muli(sin).addi(cosTerm);
+        cosTerm.close();
+        return rotated;
     }
 
     @Override
