@@ -31,20 +31,26 @@ final class OneDnn implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OneDnn.class);
 
     /** TorchScript source of the module (the serialized form torch.jit.save writes under code/). */
-    private static final String SOURCE = """
-            class Ops(Module):
-              __parameters__ = []
-              __buffers__ = []
-              training : bool
-              def forward(self: __torch__.Ops, x: Tensor) -> Tensor:
-                return x
+    private static final String SOURCE = module("""
               def reorder(self: __torch__.Ops, weight: Tensor, rows: int) -> Tensor:
                 return ops.mkldnn._reorder_linear_weight(weight, rows)
               def linear(self: __torch__.Ops, x: Tensor, weight: Tensor) -> Tensor:
                 return ops.mkldnn._linear_pointwise(x, weight, None, "none", annotate(List[Optional[number]], []), "")
               def linear_bias(self: __torch__.Ops, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
                 return ops.mkldnn._linear_pointwise(x, weight, bias, "none", annotate(List[Optional[number]], []), "")
-            """;
+            """);
+
+    /** A parameterless module class Ops with a trivial forward and {@code methods} (indented two spaces). */
+    static String module(String methods) {
+        return """
+                class Ops(Module):
+                  __parameters__ = []
+                  __buffers__ = []
+                  training : bool
+                  def forward(self: __torch__.Ops, x: Tensor) -> Tensor:
+                    return x
+                """ + methods;
+    }
 
     private final PtNDManager manager;
     private final PtSymbolBlock module;

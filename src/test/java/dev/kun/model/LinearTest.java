@@ -38,16 +38,10 @@ class LinearTest {
     void aLibtorchWithoutTheOpsGivesNoOpsInsteadOfFailing() {
         try (NDManager m = NDManager.newBaseManager(Device.cpu())) {
             // The module as kun writes it, but calling an op no libtorch has: loading must fail inside.
-            String missing = """
-                    class Ops(Module):
-                      __parameters__ = []
-                      __buffers__ = []
-                      training : bool
-                      def forward(self: __torch__.Ops, x: Tensor) -> Tensor:
-                        return x
+            String missing = OneDnn.module("""
                       def reorder(self: __torch__.Ops, weight: Tensor, rows: int) -> Tensor:
                         return ops.mkldnn._no_such_reorder(weight, rows)
-                    """;
+                    """);
             assertNull(OneDnn.load(m, missing));
             try (OneDnn ops = OneDnn.load(m)) {
                 assertNotNull(ops, "the same loader with kun's module works");
