@@ -89,14 +89,6 @@ public final class Linear {
         return n <= EXACT_ROWS ? n : (n + PAD_ROWS - 1) / PAD_ROWS * PAD_ROWS;
     }
 
-    public long outFeatures() {
-        return out;
-    }
-
-    public long inFeatures() {
-        return in;
-    }
-
     /** Whether the weight is held in oneDNN's layout (it has no dense (out, in) tensor then). */
     public boolean packed() {
         return ops != null;
@@ -106,10 +98,6 @@ public final class Linear {
     public NDArray weight() {
         if (ops != null) throw new IllegalStateException("a packed weight has no dense tensor");
         return weight;
-    }
-
-    public NDArray bias() {
-        return bias;
     }
 
     /** Bytes of W and the bias in the weights' dtype (a packed W holds the same values, reordered). */

@@ -145,10 +145,9 @@ public final class LlamaWeights implements AutoCloseable {
             embedding = rows != null
                     ? TokenEmbedding.fromCheckpoint(rows, config.vocabSize(), h, dtype, first)
                     : TokenEmbedding.held(loader.matrix(first, config.vocabSize(), h, embedName));
-            // Packed matrices get oneDNN's memory. Their dense forms are read into one layer's staging
-            // space, reused layer after layer: freeing each matrix instead raised glibc's mmap threshold
-            // to its size, and the packed weights that followed landed in the malloc arenas among the
-            // activations (peak RSS +20-40 MB) instead of mappings of their own.
+            // Packed matrices get oneDNN's memory. Their dense forms only pass through: they are read
+            // into one layer's staging space, reused layer after layer, so its pages are faulted in once
+            // and no matrix-sized buffer is allocated and freed per matrix.
             if (ops != null) loader.reserve(layerMatrices);
             List<Layer> layers = new ArrayList<>();
             for (int i = 0; i < config.layers(); i++) {
@@ -581,8 +580,9 @@ public final class LlamaWeights implements AutoCloseable {
     public long bytes() {
         long n = embedding.bytes();
         if (finalNorm != null) n += finalNorm.size() * finalNorm.getDataType().getNumOfBytes();
-        // The head shards are views of the head when it is dense; the tied head is the embedding.
-        if (head == null || head != embedding.table()) {
+        // The head shards are views of the head when it is dense; the tied head is the embedding's table.
+        boolean headIsTable = head != null && head == embedding.table();
+        if (!headIsTable) {
             for (Linear block : headShards) n += block.bytes();
         }
         for (Layer l : layers) {

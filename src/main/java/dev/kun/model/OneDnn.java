@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * from memory. Why: PyTorch's plain {@code linear} hands the (out, in) weight to MKL, which re-packs
  * its operands on every call; at 32 rows that packing took as long as the arithmetic, and with the
  * weight prepacked a 32-row product runs ~30% faster while a single row runs as fast as before.
- * CPU and FLOAT32 only; {@link #load()} returns null where the libtorch build lacks the ops.
+ * CPU and FLOAT32 only; {@link #load(NDManager)} returns null where the libtorch build lacks the ops.
  */
 final class OneDnn implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(OneDnn.class);
