@@ -119,7 +119,7 @@ public final class Llama implements AutoCloseable {
         int b = batch.rows();
         int t = batch.width();
         // The residual stream starts as the token embeddings; with several shards each takes its own
-        // copy, so it may free it, and a single shard takes them as they are.
+        // copy, which its all-reduces add into in place, and a single shard takes them as they are.
         NDArray x = weights.shards() == 1 ? embedded : embedded.duplicate();
         NDManager previousPartials = null;
         for (int l = 0; l < config.layers(); l++) {
@@ -143,7 +143,7 @@ public final class Llama implements AutoCloseable {
                 // Attention of this shard's heads; the output projections of all shards sum to the whole one.
                 NDArray attention = attention(x, ws, l, s, in, cache, rows, keys, b, t, work);
                 attention.attach(partials);
-                mid = parallel.allReduce(s, x, attention); // residual
+                mid = parallel.allReduce(s, x, attention); // x plus the attention, in place: mid is x
                 mid.attach(partials);
             }
             // Every shard has added the previous layer's partials now (it reached this all-reduce).
@@ -153,7 +153,7 @@ public final class Llama implements AutoCloseable {
                 // Gated MLP of this shard's columns; the down projections of all shards sum to the whole one.
                 NDArray mlp = mlp(mid, ws, in.eps);
                 mlp.attach(partials);
-                x = parallel.allReduce(s, mid, mlp); // residual
+                x = parallel.allReduce(s, mid, mlp); // mid plus the MLP, in place
                 x.attach(partials);
             }
             previousPartials = partials;

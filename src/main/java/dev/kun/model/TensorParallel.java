@@ -101,18 +101,19 @@ final class TensorParallel implements AutoCloseable {
 
     /**
      * The all-reduce of a row-split product, called by every shard of a {@link #run} in the same
-     * order: returns {@code residual} plus every shard's {@code partial}, added in shard order on the
-     * calling thread (so equal on all shards), attached to the residual's manager. The partials must
-     * stay alive until every shard has reached its next all-reduce.
+     * order: adds every shard's {@code partial}, in shard order, into this shard's own
+     * {@code residual} in place (so the sums are equal on all shards) and returns it. In place because
+     * a prefill's residual stream is the size of its hidden states, and a fresh sum per half-layer and
+     * shard was one more such array beside a full KV cache at the peak. The partials must stay alive
+     * until every shard has reached its next all-reduce.
      */
     NDArray allReduce(int shard, NDArray residual, NDArray partial) {
-        if (shards == 1) return residual.add(partial);
+        if (shards == 1) return residual.addi(partial);
         NDArray[] posted = partials[rounds[shard]++ & 1];
         posted[shard] = partial;
         await(); // publishes every shard's partial of this round
-        NDArray total = residual;
-        for (NDArray p : posted) total = total.add(p);
-        return total;
+        for (NDArray p : posted) residual.addi(p);
+        return residual;
     }
 
     /** A barrier of all shards; throws if a shard failed instead of arriving. */

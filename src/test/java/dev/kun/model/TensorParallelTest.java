@@ -64,6 +64,25 @@ class TensorParallelTest {
     }
 
     @Test
+    void theSumGoesIntoEachShardsOwnResidualInPlace() {
+        // In place, so a prefill allocates no new residual stream per half-layer and shard.
+        for (int shards : new int[] {1, 3}) {
+            try (NDManager m = NDManager.newBaseManager(Device.cpu());
+                 TensorParallel p = shards == 1 ? TensorParallel.none() : new TensorParallel(shards)) {
+                Object[] out = p.run(s -> {
+                    NDArray residual = m.create(new float[] {100 * s, -1});
+                    NDArray sum = p.allReduce(s, residual, m.create(new float[] {s + 1, 1}));
+                    return sum == residual ? residual.toFloatArray()[0] + "," + residual.toFloatArray()[1] : "a new array";
+                });
+                for (int s = 0; s < shards; s++) {
+                    float total = shards == 1 ? 1 : 1 + 2 + 3;
+                    assertEquals((100f * s + total) + "," + (shards - 1f), out[s], shards + " shards, shard " + s);
+                }
+            }
+        }
+    }
+
+    @Test
     @Timeout(20)
     void aFailingShardReleasesTheOthersAndFailsTheRunAfterAllFinished() {
         try (NDManager m = NDManager.newBaseManager(Device.cpu()); TensorParallel p = new TensorParallel(3)) {
