@@ -40,8 +40,8 @@ class JvmOptionsScriptTest {
 
     @Test
     void theTrimFlagOnlyForJdksThatHaveIt() throws Exception {
-        String with = "-Xms32m -Xmn16m -XX:TrimNativeHeapInterval=5000";
-        String without = "-Xms32m -Xmn16m";
+        String with = "-Xms16m -Xmn8m -XX:TrimNativeHeapInterval=5000";
+        String without = "-Xms16m -Xmn8m";
         assertEquals(without, optionsFor("17.0.8"));
         assertEquals(with, optionsFor("17.0.9"));
         assertEquals(with, optionsFor("17.0.15"));
