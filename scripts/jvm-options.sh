@@ -11,8 +11,8 @@
 #   size is 1/64 of the machine's memory (~370 MB here, 8 GB on a 512 GB GPU host). Objects that
 #   outlive a few young collections (a sequence's sampler state) are promoted and, once dead, stayed
 #   resident up to that size; from a small start the old generation grows with the live heap instead.
-#   scripts/bench-engine.sh: live heap 13 MB after two full collections, peak RSS -25 MB; the filter
-#   benchmark did not move.
+#   scripts/bench-engine.sh, measured with a 32 MB start: live heap 13 MB after two full collections,
+#   peak RSS -25 MB; the filter benchmark did not move.
 # -XX:TrimNativeHeapInterval=5000: the JVM returns the C heap's free pages to the system every five
 #   seconds (malloc_trim). libtorch frees a prefill's activations into glibc's free lists, which
 #   otherwise keep them resident for the rest of the run (-20 to -60 MB peak RSS). Every second

@@ -119,7 +119,8 @@ public final class Llama implements AutoCloseable {
         int b = batch.rows();
         int t = batch.width();
         // The residual stream starts as the token embeddings; with several shards each takes its own
-        // copy, which its all-reduces add into in place, and a single shard takes them as they are.
+        // copy, which its all-reduces add into in place, and a single shard takes them as they are
+        // (a lookup returns a fresh array, never a view of a held table, so adding into it is safe).
         NDArray x = weights.shards() == 1 ? embedded : embedded.duplicate();
         NDManager previousPartials = null;
         for (int l = 0; l < config.layers(); l++) {
