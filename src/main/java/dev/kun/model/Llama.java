@@ -138,13 +138,19 @@ public final class Llama implements AutoCloseable {
             // scope. The partials, which other shards read, and the residual stream live in the layer's
             // `partials` scope, closed once every shard has passed the next layer's first all-reduce.
             NDManager partials = pass.newSubManager(w.device());
+            // Generation reads only each row's last token after the last layer, and nothing reads the
+            // last layer's other positions (their keys and values come from its input): there every row
+            // goes on with its last token alone, which skips ~3/4 of that layer's arithmetic.
+            boolean lastOnly = l == config.layers() - 1 && !batch.allPositions() && t > 1;
             NDArray mid;
             try (NDManager work = pass.newSubManager(w.device())) {
                 x.attach(work);
                 // Attention of this shard's heads; the output projections of all shards sum to the whole one.
-                NDArray attention = attention(x, ws, l, s, in, cache, rows, keys, b, t, work);
+                NDArray attention = attention(x, ws, l, s, in, cache, rows, keys, b, t, lastOnly, work);
                 attention.attach(partials);
-                mid = parallel.allReduce(s, x, attention); // x plus the attention, in place: mid is x
+                // (B, 1, hidden) of a fresh gather when lastOnly: adding into it leaves x as it was.
+                NDArray residual = lastOnly ? x.get(in.lastTokens(x.getDevice())).reshape(b, 1, config.hiddenSize()) : x;
+                mid = parallel.allReduce(s, residual, attention); // the residual plus the attention, in place
                 mid.attach(partials);
             }
             // Every shard has added the previous layer's partials now (it reached this all-reduce).
@@ -160,12 +166,8 @@ public final class Llama implements AutoCloseable {
             previousPartials = partials;
         }
 
-        // Generation needs only each row's last real token: gather it before the (vocab-wide) head.
-        if (!batch.allPositions()) {
-            x = t == 1
-                    ? x.reshape(b, config.hiddenSize()) // (B, hidden)
-                    : x.get(new NDIndex("{}, {}", in.rowIds(x.getDevice()), in.lastIds(x.getDevice()))); // (B, hidden)
-        }
+        // Generation needs only each row's last real token, which is all the last layer kept.
+        if (!batch.allPositions()) x = x.reshape(b, config.hiddenSize()); // (B, hidden)
         // Final norm and this shard's block of the vocabulary: logits (B, V/shards) or (B, T, V/shards).
         NDArray normed = weights.finalNorm() == null ? rmsNorm(x, in.eps) : rmsNorm(x, in.eps).mul(weights.finalNorm());
         NDArray block = weights.headShards().get(s).apply(normed);
@@ -176,10 +178,12 @@ public final class Llama implements AutoCloseable {
     /**
      * One shard's attention on x (B, T, hidden): RMSNorm, its q, k and v heads with rotary positions,
      * its keys and values written into the cache, attention over the cache, and its part of the output
-     * projection: a (B, T, hidden) partial sum. Intermediates are attached to {@code scope}.
+     * projection: a (B, T, hidden) partial sum, or (B, 1, hidden) at each row's last token alone when
+     * {@code lastOnly} (every token's keys and values are still cached). Intermediates are attached to
+     * {@code scope}.
      */
     private NDArray attention(NDArray x, LlamaWeights.Shard ws, int l, int shard, Inputs in,
-                              KvCache cache, NDIndex rows, int keys, int b, int t, NDManager scope) {
+                              KvCache cache, NDIndex rows, int keys, int b, int t, boolean lastOnly, NDManager scope) {
         int shards = weights.shards();
         int heads = config.heads() / shards;
         int nKv = config.kvHeads() / shards;
@@ -210,10 +214,17 @@ public final class Llama implements AutoCloseable {
         // Read back all keys and values of these rows, the new ones included: views, no copy.
         NDArray allK = cache.keys(l, shard).get(scope, rows); // (B, kvHeads, keys, headDim)
         NDArray allV = cache.values(l, shard).get(scope, rows); // (B, kvHeads, keys, headDim)
+        NDArray mask = in.mask;
+        if (lastOnly) {
+            // Each row's last query alone: it sees every key up to its own position.
+            q = q.get(in.lastTokens(q.getDevice())).reshape(b, 1, heads, d); // (B, 1, heads, headDim)
+            mask = in.lastMask;
+            t = 1;
+        }
         // Grouped-query attention: the query heads of one group share their kv head, so group them
         // beside the T axis and attend per kv head instead of repeating k and v `groups` times.
         if (b == 1 && t == 1) {
-            // A single sequence's decode step has one query row per head: there a broadcast
+            // A single sequence's decode step (or a prefill's last query) has one query row per head: there a broadcast
             // multiply-and-sum beats a batched matmul of 1-row matrices, whose per-matrix BLAS calls cost
             // more than the arithmetic (profiled: bmm took 18 of 80 ms per token). Nothing is masked, and
             // with T = 1 no transposes are needed: every reshape below is a view.
@@ -228,7 +239,7 @@ public final class Llama implements AutoCloseable {
                 .transpose(0, 2, 3, 1, 4); // (B, kvHeads, groups, T, headDim)
         NDArray mixed; // (B, kvHeads, groups, T, headDim)
         if (t <= queryBlock) {
-            mixed = attend(q, allK, allV, in.mask);
+            mixed = attend(q, allK, allV, mask);
         } else {
             // A long prefill in blocks of queries: block [i0, i1) cannot see keys at or beyond
             // maxStart + i1 (causal), so it skips them; a 512-token prompt computes 5/8 of the scores.
@@ -240,7 +251,7 @@ public final class Llama implements AutoCloseable {
                         q.get(new NDIndex(":, :, :, {}:{}", i0, i1)),
                         allK.get(new NDIndex(":, :, :{}", seen)),
                         allV.get(new NDIndex(":, :, :{}", seen)),
-                        in.mask.get(scope, new NDIndex(":, :, :, {}:{}, :{}", i0, i1, seen))));
+                        mask.get(scope, new NDIndex(":, :, :, {}:{}, :{}", i0, i1, seen))));
             }
             mixed = NDArrays.concat(blocks, 3);
         }
@@ -336,12 +347,13 @@ public final class Llama implements AutoCloseable {
         final NDArray rotateHalf; // (headDim, headDim), see Rope
         final NDArray eps; // the RMSNorm epsilon as a scalar tensor
         final NDArray mask; // (B, 1, 1, T, keys) or null
+        final NDArray lastMask; // (B, 1, 1, 1, keys) for each row's last query alone, or null
         final int[] last; // index of each row's last real token
         final int maxStart; // the largest row start: block [i0, i1) of queries sees keys < maxStart + i1
         final NDManager step;
 
         private Inputs(long[] ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray rotateHalf,
-                       NDArray eps, NDArray mask, int[] last, int maxStart, NDManager step) {
+                       NDArray eps, NDArray mask, NDArray lastMask, int[] last, int maxStart, NDManager step) {
             this.ids = ids;
             this.slots = slots;
             this.positions = positions;
@@ -351,6 +363,7 @@ public final class Llama implements AutoCloseable {
             this.rotateHalf = rotateHalf;
             this.eps = eps;
             this.mask = mask;
+            this.lastMask = lastMask;
             this.last = last;
             this.maxStart = maxStart;
             this.step = step;
@@ -391,13 +404,23 @@ public final class Llama implements AutoCloseable {
                 }
                 mask = step.create(m, new Shape(b, 1, 1, t, keys)).toDevice(device, false).toType(dtype, false);
             }
+            NDArray lastMask = null;
+            boolean shortRow = false;
+            for (int r = 0; r < b; r++) shortRow |= batch.start()[r] + last[r] + 1 != keys;
+            if (shortRow) {
+                float[] m = new float[b * keys];
+                for (int r = 0; r < b; r++) {
+                    for (int j = batch.start()[r] + last[r] + 1; j < keys; j++) m[r * keys + j] = Float.NEGATIVE_INFINITY;
+                }
+                lastMask = step.create(m, new Shape(b, 1, 1, 1, keys)).toDevice(device, false).toType(dtype, false);
+            }
             NDArray slotArray = step.create(slots, new Shape(b, t)).toDevice(device, false);
             NDArray positionArray = step.create(positions, new Shape(b, t)).toDevice(device, false);
             NDList cosSin = rope.at(positionArray, step);
             return new Inputs(ids, slotArray, positionArray,
                     cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false),
                     rope.rotateHalf().toType(dtype, false), step.create((float) eps).toDevice(device, false).toType(dtype, false),
-                    mask, last,
+                    mask, lastMask, last,
                     java.util.Arrays.stream(batch.start()).max().orElse(0), step);
         }
 
@@ -406,19 +429,19 @@ public final class Llama implements AutoCloseable {
             return new Inputs(ids, slots.toDevice(device, false), positions.toDevice(device, false),
                     cos.toDevice(device, false), sin.toDevice(device, false), rotateHalf.toDevice(device, false),
                     eps.toDevice(device, false),
-                    mask == null ? null : mask.toDevice(device, false), last, maxStart, step);
+                    mask == null ? null : mask.toDevice(device, false),
+                    lastMask == null ? null : lastMask.toDevice(device, false), last, maxStart, step);
         }
 
-        NDArray rowIds(Device device) {
-            long[] r = new long[last.length];
-            for (int i = 0; i < r.length; i++) r[i] = i;
-            return step.create(r).toDevice(device, false);
-        }
-
-        NDArray lastIds(Device device) {
-            long[] r = new long[last.length];
-            for (int i = 0; i < r.length; i++) r[i] = last[i];
-            return step.create(r).toDevice(device, false);
+        /** Index of each row's last real token in a (B, T, ...) array: [row r, last[r]]. */
+        NDIndex lastTokens(Device device) {
+            long[] rows = new long[last.length];
+            long[] columns = new long[last.length];
+            for (int i = 0; i < rows.length; i++) {
+                rows[i] = i;
+                columns[i] = last[i];
+            }
+            return new NDIndex("{}, {}", step.create(rows).toDevice(device, false), step.create(columns).toDevice(device, false));
         }
     }
 }
