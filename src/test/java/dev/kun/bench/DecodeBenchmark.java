@@ -218,6 +218,7 @@ public final class DecodeBenchmark {
         StackSampler sampler = profile ? new StackSampler(Thread.currentThread(), 5) : null;
         double[] t = new double[repeats];
         for (int r = 0; r < repeats; r++) t[r] = timed(g, List.of(prompt), 1).seconds;
+        log("prefill passes (s): %s", Arrays.toString(t));
         if (sampler != null) {
             sampler.close();
             log("profile of prefill:%n%s", sampler.report(12));
