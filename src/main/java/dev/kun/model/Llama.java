@@ -224,10 +224,11 @@ public final class Llama implements AutoCloseable {
         // Grouped-query attention: the query heads of one group share their kv head, so group them
         // beside the T axis and attend per kv head instead of repeating k and v `groups` times.
         if (b == 1 && t == 1) {
-            // A single sequence's decode step (or a prefill's last query) has one query row per head: there a broadcast
-            // multiply-and-sum beats a batched matmul of 1-row matrices, whose per-matrix BLAS calls cost
-            // more than the arithmetic (profiled: bmm took 18 of 80 ms per token). Nothing is masked, and
-            // with T = 1 no transposes are needed: every reshape below is a view.
+            // A single sequence's decode step (or its prefill's last query) has one query row per head:
+            // there a broadcast multiply-and-sum beats a batched matmul of 1-row matrices, whose
+            // per-matrix BLAS calls cost more than the arithmetic (profiled: bmm took 18 of 80 ms per
+            // token). Nothing is masked, and with T = 1 no transposes are needed: every reshape below is
+            // a view.
             NDArray scores = q.reshape(1, nKv, groups, 1, d).mul(allK.expandDims(2)).sum(new int[] {4}); // (1, kvHeads, groups, keys)
             // PyTorch's softmax is one op where the spelled-out one is five, but it forks its OpenMP
             // threads even for these few scores; with tensor-parallel shards those threads are off.
@@ -404,10 +405,11 @@ public final class Llama implements AutoCloseable {
                 }
                 mask = step.create(m, new Shape(b, 1, 1, t, keys)).toDevice(device, false).toType(dtype, false);
             }
+            // Only a generation pass of several tokens runs its last layer at the last queries alone.
             NDArray lastMask = null;
             boolean shortRow = false;
             for (int r = 0; r < b; r++) shortRow |= batch.start()[r] + last[r] + 1 != keys;
-            if (shortRow) {
+            if (shortRow && t > 1 && !batch.allPositions()) {
                 float[] m = new float[b * keys];
                 for (int r = 0; r < b; r++) {
                     for (int j = batch.start()[r] + last[r] + 1; j < keys; j++) m[r * keys + j] = Float.NEGATIVE_INFINITY;
