@@ -31,8 +31,9 @@ import picocli.CommandLine.Option;
                     + " each record plus `generation`, `prompt_tokens`, `generated_tokens` and `finish_reason`"
                     + " (stop or length).",
             "Each record samples with a seed derived from --seed and its `id` (or, without an id, its prompt"
-                    + " text), so results do not depend on --batch-size, on what else is in the batch, or on a"
-                    + " resume. The prompt is sent as is: apply a chat template yourself if the model needs one."
+                    + " text), so it draws the same random numbers whatever its batch; a resume with the same"
+                    + " arguments is byte-identical. The prompt is sent as is: apply a chat template yourself if the"
+                    + " model needs one."
         })
 public final class GenerateCommand implements Callable<Integer> {
 
@@ -95,8 +96,9 @@ public final class GenerateCommand implements Callable<Integer> {
 
     /**
      * What about the backend changes the output, for the resume check: the model (its path and the
-     * name, size and time of each of its files), dtype, device and context limit. Not the batch size:
-     * results do not depend on it, so a run may resume with a smaller one (after running out of memory).
+     * name, size and time of each of its files), dtype, device and context limit. Not the batch size: it
+     * changes no record's random draws, only the last bits of the arithmetic, so a run may resume with a
+     * smaller one (after running out of memory).
      */
     static String backendFingerprint(BackendOptions backend) {
         StringBuilder sb = new StringBuilder();

@@ -34,7 +34,7 @@ public final class SamplingOptions {
     int maxTokens = 1024;
 
     @Option(names = "--seed", paramLabel = "S",
-            description = "Run seed; each record samples with a seed derived from it and the record id, so output does not depend on batching or resume (default: ${DEFAULT-VALUE}).")
+            description = "Run seed; each record samples with a seed derived from it and the record id, so a record draws the same random numbers whatever its batch or a resume (default: ${DEFAULT-VALUE}).")
     long seed = 0;
 
     @Option(names = "--stop", paramLabel = "TEXT",

@@ -14,8 +14,9 @@ import java.util.List;
  * {@code generation}, {@code prompt_tokens}, {@code generated_tokens} and {@code finish_reason}
  * ("stop" or "length") added. Each record samples with {@link Seeds#forRecord} of the run seed and the
  * record's {@code id} (its JSON text when not a string); a record without an id uses its prompt text
- * instead, so identical prompts without ids get identical generations. Either way the output does not
- * depend on batching or on a resume.
+ * instead, so identical prompts without ids get identical generations. Either way a record draws the
+ * same random numbers whatever its batch or a resume (the arithmetic may differ in the last bits with
+ * the batch's shape; a resume with the same batches is byte-identical).
  */
 public final class GenerateStage implements Stage {
     public static final String GENERATION = "generation";

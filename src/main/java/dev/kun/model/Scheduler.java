@@ -23,9 +23,10 @@ import java.util.Set;
  * slots 0..n-1: a finished sequence's slot is filled by moving the last one into it, so every forward
  * pass reads the cache through views and never gathers it.
  *
- * <p>Each sequence samples with its own {@link TopPSampler} seeded from its request, so its tokens do
- * not depend on what shares the batch (up to float rounding of batched kernels, which only matters
- * at exact ties).
+ * <p>Each sequence samples with its own {@link TopPSampler} seeded from its request, so it draws the
+ * same random numbers whatever shares the batch. Its logits can still differ in the last bits with the
+ * batch's shape (kernels chosen per shape), which changes a token only when a draw falls that close to
+ * the edge between two tokens.
  */
 final class Scheduler {
     private final Llama model;
