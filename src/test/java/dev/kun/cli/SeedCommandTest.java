@@ -386,6 +386,12 @@ class SeedCommandTest {
                 stage.restore(committed);
             }
 
+            // The stage's own batches, so the crashed run scores the records in the groups the whole run does.
+            @Override
+            public int batchSize() {
+                return stage.batchSize();
+            }
+
             @Override
             public List<Outcome> process(List<KunRecord> batch) {
                 seen += batch.size();
