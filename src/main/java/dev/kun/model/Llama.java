@@ -141,7 +141,7 @@ public final class Llama implements AutoCloseable {
             // Generation reads only each row's last token after the last layer, and nothing reads the
             // last layer's other positions (their keys and values come from its input): there every row
             // goes on with its last token alone, which skips ~3/4 of that layer's arithmetic.
-            boolean lastOnly = l == config.layers() - 1 && !batch.allPositions() && t > 1;
+            boolean lastOnly = in.lastTokens != null && l == config.layers() - 1;
             NDArray mid;
             try (NDManager work = pass.newSubManager(w.device())) {
                 x.attach(work);
@@ -149,7 +149,7 @@ public final class Llama implements AutoCloseable {
                 NDArray attention = attention(x, ws, l, s, in, cache, rows, keys, b, t, lastOnly, work);
                 attention.attach(partials);
                 // (B, 1, hidden) of a fresh gather when lastOnly: adding into it leaves x as it was.
-                NDArray residual = lastOnly ? x.get(in.lastTokens(x.getDevice())).reshape(b, 1, config.hiddenSize()) : x;
+                NDArray residual = lastOnly ? x.get(in.lastTokens).reshape(b, 1, config.hiddenSize()) : x;
                 mid = parallel.allReduce(s, residual, attention); // the residual plus the attention, in place
                 mid.attach(partials);
             }
@@ -217,7 +217,7 @@ public final class Llama implements AutoCloseable {
         NDArray mask = in.mask;
         if (lastOnly) {
             // Each row's last query alone: it sees every key up to its own position.
-            q = q.get(in.lastTokens(q.getDevice())).reshape(b, 1, heads, d); // (B, 1, heads, headDim)
+            q = q.get(in.lastTokens).reshape(b, 1, heads, d); // (B, 1, heads, headDim)
             mask = in.lastMask;
             t = 1;
         }
@@ -348,13 +348,16 @@ public final class Llama implements AutoCloseable {
         final NDArray rotateHalf; // (headDim, headDim), see Rope
         final NDArray eps; // the RMSNorm epsilon as a scalar tensor
         final NDArray mask; // (B, 1, 1, T, keys) or null
-        final NDArray lastMask; // (B, 1, 1, 1, keys) for each row's last query alone, or null
+        // A generation pass of several tokens runs its last layer at each row's last token alone:
+        final NDIndex lastTokens; // [row r, last[r]] into (B, T, ...) arrays, or null for other passes
+        final NDArray lastMask; // (B, 1, 1, 1, keys) for those last queries, or null when none is masked
         final int[] last; // index of each row's last real token
         final int maxStart; // the largest row start: block [i0, i1) of queries sees keys < maxStart + i1
         final NDManager step;
 
         private Inputs(long[] ids, NDArray slots, NDArray positions, NDArray cos, NDArray sin, NDArray rotateHalf,
-                       NDArray eps, NDArray mask, NDArray lastMask, int[] last, int maxStart, NDManager step) {
+                       NDArray eps, NDArray mask, NDIndex lastTokens, NDArray lastMask, int[] last, int maxStart,
+                       NDManager step) {
             this.ids = ids;
             this.slots = slots;
             this.positions = positions;
@@ -364,6 +367,7 @@ public final class Llama implements AutoCloseable {
             this.rotateHalf = rotateHalf;
             this.eps = eps;
             this.mask = mask;
+            this.lastTokens = lastTokens;
             this.lastMask = lastMask;
             this.last = last;
             this.maxStart = maxStart;
@@ -405,11 +409,12 @@ public final class Llama implements AutoCloseable {
                 }
                 mask = step.create(m, new Shape(b, 1, 1, t, keys)).toDevice(device, false).toType(dtype, false);
             }
-            // Only a generation pass of several tokens runs its last layer at the last queries alone.
+            boolean lastOnly = t > 1 && !batch.allPositions();
+            NDIndex lastTokens = lastOnly ? lastTokens(last, device, step) : null;
             NDArray lastMask = null;
             boolean shortRow = false;
             for (int r = 0; r < b; r++) shortRow |= batch.start()[r] + last[r] + 1 != keys;
-            if (shortRow && t > 1 && !batch.allPositions()) {
+            if (lastOnly && shortRow) {
                 float[] m = new float[b * keys];
                 for (int r = 0; r < b; r++) {
                     for (int j = batch.start()[r] + last[r] + 1; j < keys; j++) m[r * keys + j] = Float.NEGATIVE_INFINITY;
@@ -422,7 +427,7 @@ public final class Llama implements AutoCloseable {
             return new Inputs(ids, slotArray, positionArray,
                     cosSin.get(0).toType(dtype, false), cosSin.get(1).toType(dtype, false),
                     rope.rotateHalf().toType(dtype, false), step.create((float) eps).toDevice(device, false).toType(dtype, false),
-                    mask, lastMask, last,
+                    mask, lastTokens, lastMask, last,
                     java.util.Arrays.stream(batch.start()).max().orElse(0), step);
         }
 
@@ -432,11 +437,12 @@ public final class Llama implements AutoCloseable {
                     cos.toDevice(device, false), sin.toDevice(device, false), rotateHalf.toDevice(device, false),
                     eps.toDevice(device, false),
                     mask == null ? null : mask.toDevice(device, false),
+                    lastTokens == null ? null : lastTokens(last, device, step),
                     lastMask == null ? null : lastMask.toDevice(device, false), last, maxStart, step);
         }
 
         /** Index of each row's last real token in a (B, T, ...) array: [row r, last[r]]. */
-        NDIndex lastTokens(Device device) {
+        private static NDIndex lastTokens(int[] last, Device device, NDManager step) {
             long[] rows = new long[last.length];
             long[] columns = new long[last.length];
             for (int i = 0; i < rows.length; i++) {
