@@ -1,9 +1,9 @@
 package dev.kun;
 
-import dev.kun.cli.ExitCodes;
+import dev.kun.error.ExitCodes;
 import dev.kun.cli.FilterCommand;
 import dev.kun.cli.GenerateCommand;
-import dev.kun.cli.KunException;
+import dev.kun.error.KunException;
 import dev.kun.cli.LabelCommand;
 import dev.kun.cli.LoggingOptions;
 import dev.kun.cli.PolishCommand;

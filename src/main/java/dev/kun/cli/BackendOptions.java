@@ -1,7 +1,8 @@
 package dev.kun.cli;
 
-import dev.kun.model.DeviceSpec;
-import dev.kun.model.Precision;
+import dev.kun.error.KunException;
+import dev.kun.model.cpu.DeviceSpec;
+import dev.kun.model.cpu.Precision;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 

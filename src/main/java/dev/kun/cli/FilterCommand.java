@@ -72,7 +72,7 @@ public final class FilterCommand implements Callable<Integer> {
     public Integer call() {
         RuleSet set = RuleSet.load(rules).withVerdict(verdictMode, minScore);
         try (FilterStage stage = new FilterStage(set, format)) {
-            return new StageRunner(io, inputFormat).run(stage);
+            return new StageRunner(io.runConfig(inputFormat, null)).run(stage);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.kun.cli;
 
+import dev.kun.error.KunException;
 import dev.kun.generate.GenerateStage;
 import dev.kun.generate.SamplingParams;
 import dev.kun.generate.TextGenerator;
@@ -75,7 +76,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 GenerateStage stage = new GenerateStage(generator, params, sampling.seed(), promptField,
                         // Several batches' worth per call keeps every slot busy while sequences finish.
                         4 * backend.batchSize(), maxPromptTokens(generator), backendFingerprint(backend))) {
-            return new StageRunner(io, inputFormat).plainTextField(promptField).run(stage);
+            return new StageRunner(io.runConfig(inputFormat, null)).plainTextField(promptField).run(stage);
         }
     }
 

@@ -2,6 +2,8 @@ package dev.kun.cli;
 
 import dev.kun.pipeline.OnError;
 import dev.kun.pipeline.ProgressMode;
+import dev.kun.pipeline.RunConfig;
+import dev.kun.record.ReadOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,4 +66,16 @@ public final class IoOptions {
             names = "--force",
             description = "Discard an existing checkpoint, partial or finished output and start over.")
     public boolean force;
+
+    /**
+     * The runner's configuration these options describe, with {@code format}; plain text lands in the
+     * {@code text} field. {@code logging} may be null.
+     */
+    public RunConfig runConfig(InputFormatOptions format, LoggingOptions logging) {
+        // -o - is stdout, as -i - is stdin (not a file named '-').
+        Path out = output == null || output.toString().equals("-") ? null : output;
+        return new RunConfig(inputs, out, rejects, stats, onError, progress, checkpointEvery, force,
+                new ReadOptions(format.inputFormat, format.split, "text", maxLineBytes),
+                logging != null && logging.verbose());
+    }
 }

@@ -1,5 +1,6 @@
 package dev.kun.cli;
 
+import dev.kun.error.KunException;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

@@ -1,5 +1,6 @@
 package dev.kun.cli;
 
+import dev.kun.error.KunException;
 import dev.kun.generate.SamplingParams;
 import java.util.ArrayList;
 import java.util.List;

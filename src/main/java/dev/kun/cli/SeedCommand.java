@@ -1,8 +1,9 @@
 package dev.kun.cli;
 
-import dev.kun.model.DeviceSpec;
-import dev.kun.model.HfTokenizer;
-import dev.kun.model.Precision;
+import dev.kun.error.KunException;
+import dev.kun.model.cpu.DeviceSpec;
+import dev.kun.model.tokenizer.HfTokenizer;
+import dev.kun.model.cpu.Precision;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.record.KunRecord;
 import dev.kun.seed.ModelPerplexity;
@@ -134,7 +135,7 @@ public final class SeedCommand implements Callable<Integer> {
         try (ModelPerplexity ppl = pplModel == null ? null : ModelPerplexity.open(pplModel, device, dtype);
                 HfTokenizer tok = tokenizer == null ? null : HfTokenizer.load(tokenizer);
                 SeedStage stage = new SeedStage(config, tokenCounter(tok, ppl), ppl)) {
-            StageRunner runner = new StageRunner(io, format);
+            StageRunner runner = new StageRunner(io.runConfig(format, null));
             if (!config.textField().equals(KunRecord.TEXT)) {
                 runner = runner.plainTextField(config.textField());
             }

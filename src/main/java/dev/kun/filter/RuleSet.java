@@ -2,7 +2,7 @@ package dev.kun.filter;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kun.cli.KunException;
+import dev.kun.error.KunException;
 import dev.kun.record.Json;
 import java.io.IOException;
 import java.io.InputStream;

@@ -1,7 +1,14 @@
 package dev.kun.model;
 
-import dev.kun.cli.ExitCodes;
-import dev.kun.cli.KunException;
+import dev.kun.model.checkpoint.WeightSource;
+import dev.kun.model.checkpoint.TensorInfo;
+import dev.kun.model.checkpoint.SafetensorsWeights;
+import dev.kun.model.checkpoint.GenerationConfig;
+import dev.kun.model.checkpoint.SafetensorsFile;
+import dev.kun.model.llama.LlamaConfig;
+import dev.kun.model.tokenizer.HfTokenizer;
+import dev.kun.error.ExitCodes;
+import dev.kun.error.KunException;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;

@@ -1,11 +1,24 @@
 package dev.kun.model;
 
+import dev.kun.model.llama.LlamaConfig;
+import dev.kun.model.checkpoint.WeightSource;
+import dev.kun.model.Checkpoint;
+import dev.kun.model.cpu.DeviceSpec;
+import dev.kun.model.cpu.LayerPlacement;
+import dev.kun.model.cpu.Precision;
+import dev.kun.model.cpu.TensorParallel;
+import dev.kun.model.generation.KvCache;
+import dev.kun.model.generation.Scheduler;
+import dev.kun.model.generation.Scorer;
+import dev.kun.model.llama.Llama;
+import dev.kun.model.llama.LlamaWeights;
+import dev.kun.model.tokenizer.HfTokenizer;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.kun.cli.KunException;
+import dev.kun.error.KunException;
 import dev.kun.generate.Generation;
 import dev.kun.generate.GenerationRequest;
 import dev.kun.generate.TextGenerator;
@@ -145,7 +158,7 @@ public final class DjlGenerator implements TextGenerator {
                     weights.embedding().table() == null ? "; the embedding is read per token from the checkpoint" : "");
             this.parallel = new TensorParallel(shards);
             this.model = new Llama(weights, context, parallel, root);
-            this.cache = new KvCache(config, placement, shards, options.maxBatch(), context, dtype, root);
+            this.cache = new KvCache(config.cacheShape(), placement, shards, options.maxBatch(), context, dtype, root);
             this.tokenizer = tokenizer;
             Set<Integer> end = new LinkedHashSet<>(eosTokenIds);
             tokenizer.specialTokenId("<|im_end|>").ifPresent(end::add);

@@ -2,7 +2,7 @@ package dev.kun.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kun.cli.KunException;
+import dev.kun.error.KunException;
 import dev.kun.record.Json;
 import dev.kun.record.JsonlWriter;
 import dev.kun.record.RecordReader.Position;

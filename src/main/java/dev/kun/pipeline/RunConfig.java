@@ -1,9 +1,6 @@
 package dev.kun.pipeline;
 
-import dev.kun.cli.InputFormatOptions;
-import dev.kun.cli.IoOptions;
-import dev.kun.cli.KunException;
-import dev.kun.cli.LoggingOptions;
+import dev.kun.error.KunException;
 import dev.kun.record.ReadOptions;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,16 +27,6 @@ public record RunConfig(
         if (read.maxLineBytes() < 1 || read.maxLineBytes() > Integer.MAX_VALUE - 16) {
             throw KunException.usage("--max-line-bytes must be between 1 and " + (Integer.MAX_VALUE - 16));
         }
-    }
-
-    /** The configuration the shared mixins describe; plain text lands in the {@code text} field. */
-    public static RunConfig of(IoOptions io, InputFormatOptions format, LoggingOptions logging) {
-        // -o - is stdout, as -i - is stdin (not a file named '-').
-        Path output = io.output == null || io.output.toString().equals("-") ? null : io.output;
-        return new RunConfig(io.inputs, output, io.rejects, io.stats, io.onError, io.progress,
-                io.checkpointEvery, io.force,
-                new ReadOptions(format.inputFormat, format.split, "text", io.maxLineBytes),
-                logging != null && logging.verbose());
     }
 
     /** The same run with plain text landing in {@code field} (generate uses {@code prompt}). */

@@ -2,11 +2,8 @@ package dev.kun.pipeline;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kun.cli.ExitCodes;
-import dev.kun.cli.InputFormatOptions;
-import dev.kun.cli.IoOptions;
-import dev.kun.cli.KunException;
-import dev.kun.cli.LoggingOptions;
+import dev.kun.error.ExitCodes;
+import dev.kun.error.KunException;
 import dev.kun.record.InputFile;
 import dev.kun.record.InputFormat;
 import dev.kun.record.InputRecord;
@@ -39,7 +36,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * try (Stage stage = new FilterStage(...)) {
- *     return new StageRunner(io, format).run(stage);
+ *     return new StageRunner(io.runConfig(format, logging)).run(stage);
  * }
  * }</pre>
  *
@@ -63,16 +60,7 @@ public final class StageRunner {
 
     private final RunConfig config;
 
-    /** The usual way in: the command's {@code @Mixin IoOptions} and {@code @Mixin InputFormatOptions}. */
-    public StageRunner(IoOptions io, InputFormatOptions format) {
-        this(RunConfig.of(io, format, null));
-    }
-
-    /** Same as {@link #StageRunner(IoOptions, InputFormatOptions)}; {@code logging} may be null. */
-    public StageRunner(IoOptions io, InputFormatOptions format, LoggingOptions logging) {
-        this(RunConfig.of(io, format, logging));
-    }
-
+    /** The usual way in: a command builds {@code config} from its option mixins. */
     public StageRunner(RunConfig config) {
         this.config = config;
     }

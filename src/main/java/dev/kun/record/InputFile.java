@@ -1,6 +1,6 @@
 package dev.kun.record;
 
-import dev.kun.cli.KunException;
+import dev.kun.error.KunException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

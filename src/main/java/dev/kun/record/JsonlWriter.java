@@ -1,7 +1,7 @@
 package dev.kun.record;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kun.cli.KunException;
+import dev.kun.error.KunException;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
 import java.io.FilterOutputStream;

@@ -1,7 +1,7 @@
 package dev.kun.seed;
 
 import dev.kun.model.DjlGenerator;
-import dev.kun.model.HfTokenizer;
+import dev.kun.model.tokenizer.HfTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

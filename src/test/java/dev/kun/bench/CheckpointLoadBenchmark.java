@@ -1,7 +1,7 @@
 package dev.kun.bench;
 
 import ai.djl.ndarray.types.DataType;
-import dev.kun.model.SafetensorsWeights;
+import dev.kun.model.checkpoint.SafetensorsWeights;
 import dev.kun.testing.TinyCheckpoint;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import dev.kun.generate.GenerationRequest;
 import dev.kun.generate.SamplingParams;
 import dev.kun.generate.TextGenerator;
 import dev.kun.model.DjlGenerator;
-import dev.kun.model.LlamaConfig;
+import dev.kun.model.llama.LlamaConfig;
 import dev.kun.record.Json;
 import dev.kun.testing.TinyCheckpoint;
 import java.nio.file.Files;

@@ -6,19 +6,17 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
-import dev.kun.model.KvCache;
-import dev.kun.model.LayerPlacement;
-import dev.kun.model.Llama;
-import dev.kun.model.LlamaConfig;
-import dev.kun.model.LlamaWeights;
-import dev.kun.model.TensorInfo;
-import dev.kun.model.TokenBatch;
-import dev.kun.model.WeightSource;
+import dev.kun.model.generation.KvCache;
+import dev.kun.model.cpu.LayerPlacement;
+import dev.kun.model.llama.Llama;
+import dev.kun.model.llama.LlamaConfig;
+import dev.kun.model.llama.LlamaWeights;
+import dev.kun.model.checkpoint.TensorInfo;
+import dev.kun.model.generation.TokenBatch;
+import dev.kun.model.checkpoint.WeightSource;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
@@ -48,7 +46,7 @@ public final class ForwardBenchmark {
             LlamaWeights w = LlamaWeights.load(config, new RandomWeights(config), DataType.FLOAT32, devices, root);
             System.err.printf("load %.1f s, %.1f MB; %s%n", (System.nanoTime() - t0) / 1e9, w.bytes() / 1e6, rss());
             Llama model = new Llama(w, 2048, root);
-            KvCache cache = new KvCache(config, devices, 32, 2048, DataType.FLOAT32, root);
+            KvCache cache = new KvCache(config.cacheShape(), devices, 32, 2048, DataType.FLOAT32, root);
             Random rnd = new Random(1);
             // prefill: 4 x 128 tokens
             for (int rep = 0; rep < 3; rep++) {

@@ -1,5 +1,6 @@
 package dev.kun.cli;
 
+import dev.kun.error.ExitCodes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

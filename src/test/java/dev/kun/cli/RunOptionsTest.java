@@ -1,5 +1,6 @@
 package dev.kun.cli;
 
+import dev.kun.error.ExitCodes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -29,7 +30,7 @@ class RunOptionsTest {
         full[0] = "test-stage";
         System.arraycopy(args, 0, full, 1, args.length);
         cli.parseArgs(full);
-        return new StageRunner(command.io, command.format).config();
+        return command.io.runConfig(command.format, null);
     }
 
     @Test

@@ -1,5 +1,7 @@
 package dev.kun.cli;
 
+import dev.kun.error.ExitCodes;
+import dev.kun.error.KunException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -9,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kun.model.HfTokenizer;
+import dev.kun.model.tokenizer.HfTokenizer;
 import dev.kun.pipeline.Outcome;
 import dev.kun.pipeline.RunConfig;
 import dev.kun.pipeline.Stage;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kun.cli.KunException;
+import dev.kun.error.KunException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

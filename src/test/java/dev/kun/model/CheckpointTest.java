@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kun.cli.ExitCodes;
-import dev.kun.cli.KunException;
+import dev.kun.error.ExitCodes;
+import dev.kun.error.KunException;
 import dev.kun.testing.TinyCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;

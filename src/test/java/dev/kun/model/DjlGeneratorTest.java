@@ -1,12 +1,13 @@
 package dev.kun.model;
 
+import dev.kun.model.llama.LlamaConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kun.cli.ExitCodes;
-import dev.kun.cli.KunException;
+import dev.kun.error.ExitCodes;
+import dev.kun.error.KunException;
 import dev.kun.generate.FinishReason;
 import dev.kun.generate.Generation;
 import dev.kun.generate.GenerationRequest;

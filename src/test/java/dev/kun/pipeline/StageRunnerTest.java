@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kun.Kun;
-import dev.kun.cli.KunException;
+import dev.kun.error.KunException;
 import dev.kun.record.Json;
 import dev.kun.testing.Captured;
 import dev.kun.testing.TestStages;

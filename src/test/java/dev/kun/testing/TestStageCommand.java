@@ -66,7 +66,7 @@ public final class TestStageCommand implements Callable<Integer> {
                 return s.process(records);
             }
         };
-        return new StageRunner(io, format).run(run);
+        return new StageRunner(io.runConfig(format, null)).run(run);
     }
 
     /** `kun` with this command added. */

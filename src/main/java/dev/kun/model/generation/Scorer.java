@@ -1,0 +1,83 @@
+package dev.kun.model.generation;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Teacher-forced log-probabilities of given token sequences, batched: entry i of a sequence's result
+ * is log p(token[i + 1] | token[0..i]) under the raw model (log-softmax of unmodified logits). The
+ * first token has no context and so no log-probability; prepend BOS to score it (see
+ * DjlGenerator.textLogprobs).
+ */
+public final class Scorer {
+    private final CausalLm model;
+    private final KvCache cache;
+    private final NDManager root;
+    private final int batchTokens;
+
+    /** {@code batchTokens}: padded tokens per forward pass, which bounds the (tokens x vocab) logits. */
+    public Scorer(CausalLm model, KvCache cache, NDManager root, int batchTokens) {
+        this.model = model;
+        this.cache = cache;
+        this.root = root;
+        this.batchTokens = batchTokens;
+    }
+
+    /** One float[length - 1] per sequence (empty for sequences shorter than 2), in input order. */
+    public List<float[]> tokenLogprobs(List<int[]> sequences) {
+        float[][] out = new float[sequences.size()][];
+        // Similar lengths together waste less padding; results go back to input order.
+        Integer[] order = new Integer[sequences.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Integer.compare(sequences.get(a).length, sequences.get(b).length));
+        List<Integer> batch = new ArrayList<>();
+        int width = 0;
+        for (int i : order) {
+            int[] s = sequences.get(i);
+            if (s.length < 2) {
+                out[i] = new float[0];
+                continue;
+            }
+            int w = Math.max(width, s.length);
+            if (!batch.isEmpty() && (w * (batch.size() + 1) > batchTokens || batch.size() == cache.slots())) {
+                score(sequences, batch, out);
+                batch.clear();
+                w = s.length;
+            }
+            width = w;
+            batch.add(i);
+        }
+        if (!batch.isEmpty()) score(sequences, batch, out);
+        return Arrays.asList(out);
+    }
+
+    private void score(List<int[]> sequences, List<Integer> batch, float[][] out) {
+        int rows = batch.size();
+        int[][] tokens = new int[rows][];
+        int width = 0;
+        for (int r = 0; r < rows; r++) {
+            tokens[r] = sequences.get(batch.get(r));
+            width = Math.max(width, tokens[r].length);
+        }
+        // Targets: the next token at each position (padding and the last position target id 0, unused).
+        long[] next = new long[rows * width];
+        for (int r = 0; r < rows; r++) {
+            for (int t = 0; t + 1 < tokens[r].length; t++) next[r * width + t] = tokens[r][t + 1];
+        }
+        float[] picked;
+        try (NDManager step = root.newSubManager()) {
+            NDArray logits = model.forward(new TokenBatch(tokens, 0, new int[rows], true), cache, step); // (B, T, vocab)
+            NDArray targets = step.create(next, new Shape(rows, width, 1)).toDevice(logits.getDevice(), false);
+            // log-softmax over the vocabulary (max-subtracted inside), then each position's target entry.
+            picked = logits.toType(DataType.FLOAT32, false).logSoftmax(2).gather(targets, 2).toFloatArray(); // (B, T, 1)
+        }
+        for (int r = 0; r < rows; r++) {
+            out[batch.get(r)] = Arrays.copyOfRange(picked, r * width, r * width + tokens[r].length - 1);
+        }
+    }
+}
