@@ -1,5 +1,6 @@
 package dev.kun.model.tokenizer;
 
+import dev.kun.generate.Tokenizer;
 import dev.kun.model.checkpoint.CheckpointFiles;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -26,7 +27,7 @@ import java.util.regex.Pattern;
  * {@code <|im_start|>}, become their single ids. BOS and EOS ids come from generation_config.json,
  * config.json or tokenizer_config.json beside tokenizer.json, in that order of precedence.
  */
-public final class HfTokenizer implements AutoCloseable {
+public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern BYTE_PIECE = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
 
@@ -119,6 +120,7 @@ public final class HfTokenizer implements AutoCloseable {
     }
 
     /** Token ids of {@code text}, with no BOS/EOS added; special tokens in the text map to their ids. */
+    @Override
     public int[] encode(String text) {
         return toInts(tokenizer.encode(text, false, false).getIds());
     }
@@ -133,11 +135,18 @@ public final class HfTokenizer implements AutoCloseable {
     }
 
     /** Number of tokens {@code text} encodes to, with no special tokens added. */
+    @Override
+    public int count(String text) {
+        return countTokens(text);
+    }
+
+    /** Number of tokens {@code text} encodes to, with no special tokens added. */
     public int countTokens(String text) {
         return tokenizer.encode(text, false, false).getIds().length;
     }
 
     /** Text of {@code ids}, special tokens included verbatim (e.g. {@code <|im_end|>}). */
+    @Override
     public String decode(int[] ids) {
         return decode(ids, 0, ids.length, false);
     }
@@ -188,6 +197,7 @@ public final class HfTokenizer implements AutoCloseable {
         return vocabSize;
     }
 
+    @Override
     public OptionalInt bosTokenId() {
         return bosTokenId;
     }
