@@ -1,8 +1,7 @@
 package dev.kun.cli;
 
-import dev.kun.error.KunException;
-import dev.kun.model.cpu.DeviceSpec;
-import dev.kun.model.cpu.Precision;
+import dev.kun.backend.Backends;
+import dev.kun.generate.BackendSpec;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -36,17 +35,14 @@ public final class BackendOptions {
             description = "Longest prompt plus generation in tokens; 0 takes the model's max_position_embeddings (default: ${DEFAULT-VALUE}).")
     int maxContext = 0;
 
-    /** Checks every value without touching a device or the model; a bad one is a usage error naming its option. */
-    public void validate() {
-        deviceSpec();
-        Precision.choose(dtype, false);
-        if (batchSize < 1) throw KunException.usage("--batch-size must be >= 1: " + batchSize);
-        if (maxContext < 0) throw KunException.usage("--max-context must be >= 0: " + maxContext);
-    }
-
-    /** {@code --device} and {@code --devices} parsed. */
-    public DeviceSpec deviceSpec() {
-        return DeviceSpec.parse(device, devices);
+    /**
+     * The backend these options ask for, every value checked without touching a device or the model (a
+     * bad one is a usage error naming its option).
+     */
+    public BackendSpec spec() {
+        BackendSpec spec = new BackendSpec(model, device, devices, dtype, batchSize, maxContext);
+        Backends.validate(spec);
+        return spec;
     }
 
     public Path model() {

@@ -1,18 +1,15 @@
 package dev.kun.cli;
 
 import dev.kun.error.KunException;
+import dev.kun.backend.Backends;
+import dev.kun.generate.BackendSpec;
 import dev.kun.generate.GenerateStage;
 import dev.kun.generate.SamplingParams;
 import dev.kun.generate.TextGenerator;
-import dev.kun.model.DjlGenerator;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.record.SplitMode;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -50,14 +47,14 @@ public final class GenerateCommand implements Callable<Integer> {
             description = "Field holding the prompt; plain-text input lands in it too (default: ${DEFAULT-VALUE}).")
     String promptField = "prompt";
 
-    private final Function<BackendOptions, TextGenerator> opener;
+    private final Function<BackendSpec, TextGenerator> opener;
 
     public GenerateCommand() {
-        this(GenerateCommand::openEngine);
+        this(Backends::openGenerator);
     }
 
     /** A command whose backend comes from {@code opener} (tests substitute a fake). */
-    GenerateCommand(Function<BackendOptions, TextGenerator> opener) {
+    GenerateCommand(Function<BackendSpec, TextGenerator> opener) {
         this.opener = opener;
     }
 
@@ -70,57 +67,13 @@ public final class GenerateCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SamplingParams params = sampling.toParams();
-        backend.validate();
+        BackendSpec spec = backend.spec();
         if (promptField.isEmpty()) throw KunException.usage("--prompt-field must not be empty");
-        try (TextGenerator generator = opener.apply(backend);
+        try (TextGenerator generator = opener.apply(spec);
                 GenerateStage stage = new GenerateStage(generator, params, sampling.seed(), promptField,
                         // Several batches' worth per call keeps every slot busy while sequences finish.
-                        4 * backend.batchSize(), maxPromptTokens(generator), backendFingerprint(backend))) {
+                        4 * spec.batchSize())) {
             return new StageRunner(io.runConfig(inputFormat, null)).plainTextField(promptField).run(stage);
         }
-    }
-
-    /** The longest prompt {@code generator} accepts: its context minus one token to generate. */
-    private static int maxPromptTokens(TextGenerator generator) {
-        return generator instanceof DjlGenerator djl ? djl.maxContext() - 1 : Integer.MAX_VALUE;
-    }
-
-    /** The in-process engine as the backend options say. */
-    static TextGenerator openEngine(BackendOptions backend) {
-        DjlGenerator.Options options = DjlGenerator.Options.defaults()
-                .withDevice(backend.device(), backend.devices())
-                .withDtype(backend.dtype())
-                .withMaxBatch(backend.batchSize())
-                .withMaxContext(backend.maxContext());
-        return DjlGenerator.open(backend.model(), options);
-    }
-
-    /**
-     * What about the backend changes the output, for the resume check: the model (its path and the
-     * name, size and time of each of its files), dtype, device and context limit. Not the batch size: it
-     * changes no record's random draws, only the last bits of the arithmetic, so a run may resume with a
-     * smaller one (after running out of memory).
-     */
-    static String backendFingerprint(BackendOptions backend) {
-        StringBuilder sb = new StringBuilder();
-        Path dir = backend.model().toAbsolutePath().normalize();
-        sb.append("model=").append(dir);
-        try (Stream<Path> files = Files.list(dir)) {
-            files.filter(Files::isRegularFile).sorted().forEach(f -> {
-                try {
-                    sb.append(';').append(f.getFileName()).append(':').append(Files.size(f))
-                            .append('@').append(Files.getLastModifiedTime(f).toMillis());
-                } catch (IOException e) {
-                    sb.append(';').append(f.getFileName()).append(":?");
-                }
-            });
-        } catch (IOException e) {
-            // A missing model directory fails when the engine opens it, with a better message.
-        }
-        sb.append(";dtype=").append(backend.dtype());
-        sb.append(";device=").append(backend.device());
-        sb.append(";devices=").append(backend.devices());
-        sb.append(";max_context=").append(backend.maxContext());
-        return sb.toString();
     }
 }

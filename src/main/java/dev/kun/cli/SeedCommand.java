@@ -1,9 +1,9 @@
 package dev.kun.cli;
 
+import dev.kun.backend.Backends;
+import dev.kun.generate.BackendSpec;
+import dev.kun.generate.Tokenizer;
 import dev.kun.error.KunException;
-import dev.kun.model.cpu.DeviceSpec;
-import dev.kun.model.tokenizer.HfTokenizer;
-import dev.kun.model.cpu.Precision;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.record.KunRecord;
 import dev.kun.seed.ModelPerplexity;
@@ -132,8 +132,9 @@ public final class SeedCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SeedConfig config = config();
-        try (ModelPerplexity ppl = pplModel == null ? null : ModelPerplexity.open(pplModel, device, dtype);
-                HfTokenizer tok = tokenizer == null ? null : HfTokenizer.load(tokenizer);
+        try (ModelPerplexity ppl = pplModel == null ? null
+                        : new ModelPerplexity(Backends.openScorer(BackendSpec.of(pplModel).withDevice(device, null).withDtype(dtype)));
+                Tokenizer tok = tokenizer == null ? null : Backends.openTokenizer(tokenizer);
                 SeedStage stage = new SeedStage(config, tokenCounter(tok, ppl), ppl)) {
             StageRunner runner = new StageRunner(io.runConfig(format, null));
             if (!config.textField().equals(KunRecord.TEXT)) {
@@ -143,11 +144,11 @@ public final class SeedCommand implements Callable<Integer> {
         }
     }
 
-    private static TokenCounter tokenCounter(HfTokenizer tok, ModelPerplexity ppl) {
+    private static TokenCounter tokenCounter(Tokenizer tok, ModelPerplexity ppl) {
         if (tok != null) {
-            return tok::countTokens;
+            return tok::count;
         }
-        return ppl == null ? null : ppl.tokenizer()::countTokens;
+        return ppl == null ? null : ppl.tokenizer()::count;
     }
 
     /** The stage configuration the options describe; a usage error for inconsistent ones. */
@@ -168,8 +169,7 @@ public final class SeedCommand implements Callable<Integer> {
             throw KunException.usage("--max-ppl must be > 0");
         }
         if (pplModel != null) {
-            DeviceSpec.parse(device, null);
-            Precision.choose(dtype, false);
+            Backends.validate(BackendSpec.of(pplModel).withDevice(device, null).withDtype(dtype));
         }
         // A tokenizer alone means the method's limit; with only --ppl-model, no limit unless asked.
         int tokenLimit = maxTokens != null ? maxTokens : tokenizer != null ? 512 : 0;

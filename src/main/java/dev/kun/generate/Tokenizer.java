@@ -1,15 +1,24 @@
 package dev.kun.generate;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalInt;
 
 /**
  * A model's tokenizer as stages and backends see it: text to token ids and back, without special
  * tokens added. Polish truncates in these tokens; an HTTP backend counts with them.
  */
-public interface Tokenizer {
+public interface Tokenizer extends AutoCloseable {
 
     /** The ids {@code text} encodes to, no special tokens added. */
     int[] encode(String text);
+
+    /** {@link #encode} of each text, in order (a tokenizer may encode them in parallel). */
+    default List<int[]> encodeAll(List<String> texts) {
+        List<int[]> out = new ArrayList<>(texts.size());
+        for (String text : texts) out.add(encode(text));
+        return out;
+    }
 
     /** The text of {@code ids}, special tokens included as their text. */
     String decode(int[] ids);
@@ -23,4 +32,8 @@ public interface Tokenizer {
     default OptionalInt bosTokenId() {
         return OptionalInt.empty();
     }
+
+    /** Frees native resources; a no-op for tokenizers that hold none. */
+    @Override
+    default void close() {}
 }

@@ -22,6 +22,10 @@ import dev.kun.error.KunException;
 import dev.kun.generate.Generation;
 import dev.kun.generate.GenerationRequest;
 import dev.kun.generate.TextGenerator;
+import dev.kun.generate.TextScorer;
+import java.util.stream.Stream;
+import java.nio.file.Files;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -50,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * cannot guarantee this check {@link #countTokens} against {@link #maxContext()} first. Generation
  * ends with LENGTH when prompt plus generated tokens reach maxContext.
  */
-public final class DjlGenerator implements TextGenerator {
+public final class DjlGenerator implements TextGenerator, TextScorer {
     private static final Logger log = LoggerFactory.getLogger(DjlGenerator.class);
 
     /**
@@ -111,6 +115,7 @@ public final class DjlGenerator implements TextGenerator {
     private final Set<Integer> endTokens;
     private final Scheduler scheduler;
     private final Scorer scorer;
+    private String fingerprint;
 
     /** Opens the checkpoint in {@code dir} and loads it as {@code options} say. */
     public static DjlGenerator open(Path dir, Options options) {
@@ -125,6 +130,7 @@ public final class DjlGenerator implements TextGenerator {
             DjlGenerator generator = new DjlGenerator(checkpoint.config(), checkpoint.weights(), checkpoint.tokenizer(),
                     checkpoint.eosTokenIds(), placement, precision.dataType(), options);
             checkpoint.weights().close(); // every tensor is on its device now; the tokenizer stays open
+            generator.fingerprint = fingerprint(dir, options);
             return generator;
         } catch (RuntimeException e) {
             checkpoint.close();
@@ -166,33 +172,51 @@ public final class DjlGenerator implements TextGenerator {
             this.endTokens = Set.copyOf(end);
             this.scheduler = new Scheduler(model, cache, tokenizer, endTokens, root, options.prefillTokens());
             this.scorer = new Scorer(model, cache, root, options.prefillTokens());
+            this.fingerprint = "weights in memory: " + config;
         } catch (RuntimeException e) {
             root.close();
             throw e;
         }
     }
 
+    /**
+     * Completes the requests with continuous batching. An empty prompt, or one that leaves no room in the
+     * context for a generated token, fails alone ({@code empty_prompt}, {@code prompt_too_long}).
+     */
     @Override
     public synchronized List<Generation> generate(List<GenerationRequest> requests) {
         if (requests.isEmpty()) return List.of();
         List<String> prompts = new ArrayList<>(requests.size());
         for (GenerationRequest r : requests) prompts.add(r.prompt());
         List<int[]> ids = tokenizer.encodeAll(prompts);
+        Generation[] out = new Generation[requests.size()];
+        List<GenerationRequest> runnable = new ArrayList<>(requests.size());
+        List<int[]> runnableIds = new ArrayList<>(requests.size());
         for (int i = 0; i < ids.size(); i++) {
             int n = ids.get(i).length;
-            if (n == 0) throw KunException.badInput("request " + i + ": the prompt is empty");
-            if (n >= maxContext()) {
-                throw KunException.badInput("request " + i + ": the prompt has " + n + " tokens; the context holds "
-                        + maxContext() + " (prompt plus at least one generated token)");
+            if (n == 0) {
+                out[i] = Generation.failed("empty_prompt", "the prompt is empty", 0);
+            } else if (n >= maxContext()) {
+                out[i] = Generation.failed("prompt_too_long", "the prompt has " + n + " tokens; the context holds "
+                        + maxContext() + " (prompt plus at least one generated token)", n);
+            } else {
+                runnable.add(requests.get(i));
+                runnableIds.add(ids.get(i));
             }
         }
-        return scheduler.run(requests, ids);
+        List<Generation> done = runnable.isEmpty() ? List.of() : scheduler.run(runnable, runnableIds);
+        int k = 0;
+        for (int i = 0; i < out.length; i++) {
+            if (out[i] == null) out[i] = done.get(k++);
+        }
+        return List.of(out);
     }
 
     /**
      * Teacher-forced log-probabilities: for each sequence, entry i is log p(ids[i + 1] | ids[0..i]) under
      * the raw model, so a sequence of n tokens gives n - 1 values (none for n < 2). Batched.
      */
+    @Override
     public synchronized List<float[]> tokenLogprobs(List<int[]> sequences) {
         for (int i = 0; i < sequences.size(); i++) {
             if (sequences.get(i).length > maxContext()) {
@@ -230,9 +254,49 @@ public final class DjlGenerator implements TextGenerator {
         return tokenizer.countTokens(text);
     }
 
+
     /** Longest prompt plus generation (tokens). */
     public int maxContext() {
         return model.maxContext();
+    }
+
+    @Override
+    public int contextLength() {
+        return maxContext();
+    }
+
+    @Override
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    /**
+     * What about an opened model changes its output, for the resume check: the model (its path and the
+     * name, size and time of each of its files), dtype, device and context limit. Not the batch size: it
+     * changes no record's random draws, only the last bits of the arithmetic, so a run may resume with a
+     * smaller one (after running out of memory).
+     */
+    static String fingerprint(Path model, Options options) {
+        StringBuilder sb = new StringBuilder();
+        Path dir = model.toAbsolutePath().normalize();
+        sb.append("model=").append(dir);
+        try (Stream<Path> files = Files.list(dir)) {
+            files.filter(Files::isRegularFile).sorted().forEach(f -> {
+                try {
+                    sb.append(';').append(f.getFileName()).append(':').append(Files.size(f))
+                            .append('@').append(Files.getLastModifiedTime(f).toMillis());
+                } catch (IOException e) {
+                    sb.append(';').append(f.getFileName()).append(":?");
+                }
+            });
+        } catch (IOException e) {
+            sb.append(";unlisted");
+        }
+        sb.append(";dtype=").append(options.dtype());
+        sb.append(";device=").append(options.device());
+        sb.append(";devices=").append(options.devices());
+        sb.append(";max_context=").append(options.maxContext());
+        return sb.toString();
     }
 
     /** Bytes of KV cache positions written so far (see {@link KvCache#bytesHeld}). */
@@ -250,6 +314,7 @@ public final class DjlGenerator implements TextGenerator {
         return endTokens;
     }
 
+    @Override
     public HfTokenizer tokenizer() {
         return tokenizer;
     }

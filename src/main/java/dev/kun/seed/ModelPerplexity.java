@@ -1,8 +1,7 @@
 package dev.kun.seed;
 
-import dev.kun.model.DjlGenerator;
-import dev.kun.model.tokenizer.HfTokenizer;
-import java.nio.file.Path;
+import dev.kun.generate.TextScorer;
+import dev.kun.generate.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalInt;
@@ -20,30 +19,24 @@ import java.util.OptionalInt;
  * batches (they restart at checkpoints) and the stage scores the same records in them.
  */
 public final class ModelPerplexity implements PerplexityScorer {
-    private final DjlGenerator model;
+    private final TextScorer model;
 
     /** Takes ownership of {@code model} (closed with this scorer). */
-    public ModelPerplexity(DjlGenerator model) {
+    public ModelPerplexity(TextScorer model) {
         this.model = model;
     }
 
-    /** Opens the checkpoint in {@code dir} on {@code device} ("cpu", "cuda", "cuda:N", "auto") at {@code dtype}. */
-    public static ModelPerplexity open(Path dir, String device, String dtype) {
-        return new ModelPerplexity(DjlGenerator.open(dir,
-                DjlGenerator.Options.defaults().withDevice(device, null).withDtype(dtype)));
-    }
-
     /** The model's tokenizer, for --max-tokens when no other tokenizer is given. */
-    public HfTokenizer tokenizer() {
+    public Tokenizer tokenizer() {
         return model.tokenizer();
     }
 
     @Override
     public List<Perplexity> score(List<String> texts) {
-        HfTokenizer tokenizer = model.tokenizer();
+        Tokenizer tokenizer = model.tokenizer();
         List<int[]> ids = tokenizer.encodeAll(texts);
         OptionalInt bos = tokenizer.bosTokenId();
-        int context = model.maxContext();
+        int context = model.contextLength();
         List<int[]> sequences = new ArrayList<>(ids.size());
         for (int[] t : ids) {
             int offset = bos.isPresent() ? 1 : 0;

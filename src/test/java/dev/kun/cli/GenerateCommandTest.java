@@ -1,5 +1,6 @@
 package dev.kun.cli;
 
+import dev.kun.generate.BackendSpec;
 import dev.kun.error.ExitCodes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,7 +28,7 @@ class GenerateCommandTest {
     /** Runs generate with a FakeGenerator; returns the backend options it was opened with. */
     private static final class Harness {
         final FakeGenerator generator = new FakeGenerator();
-        BackendOptions opened;
+        BackendSpec opened;
 
         int run(String... args) {
             GenerateCommand command = new GenerateCommand(options -> {

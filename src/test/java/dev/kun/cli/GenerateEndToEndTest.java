@@ -1,5 +1,7 @@
 package dev.kun.cli;
 
+import dev.kun.backend.Backends;
+import dev.kun.testing.ForwardingGenerator;
 import dev.kun.error.ExitCodes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -140,27 +142,14 @@ class GenerateEndToEndTest {
 
     /** The real engine, failing on its {@code failOnCall}-th generate call as a crash would. */
     private static GenerateCommand crashingOn(int failOnCall) {
-        return new GenerateCommand(options -> {
-            TextGenerator real = GenerateCommand.openEngine(options);
-            return new TextGenerator() {
-                int calls;
+        return new GenerateCommand(options -> new ForwardingGenerator(Backends.openGenerator(options)) {
+            int calls;
 
-                @Override
-                public List<Generation> generate(List<GenerationRequest> requests) {
-                    if (++calls == failOnCall) throw new IllegalStateException("simulated crash");
-                    return real.generate(requests);
-                }
-
-                @Override
-                public int countTokens(String text) {
-                    return real.countTokens(text);
-                }
-
-                @Override
-                public void close() {
-                    real.close();
-                }
-            };
+            @Override
+            public List<Generation> generate(List<GenerationRequest> requests) {
+                if (++calls == failOnCall) throw new IllegalStateException("simulated crash");
+                return inner.generate(requests);
+            }
         });
     }
 

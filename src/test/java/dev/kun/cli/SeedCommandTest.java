@@ -1,5 +1,7 @@
 package dev.kun.cli;
 
+import dev.kun.backend.Backends;
+import dev.kun.generate.BackendSpec;
 import dev.kun.error.ExitCodes;
 import dev.kun.error.KunException;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -303,7 +305,7 @@ class SeedCommandTest {
         List<String> docs = List.of("教育具有促进个体发展和社会发展的功能。", "abc abc abc abc", "The quick brown fox.",
                 "群聚效应是一个社会动力学的名词。", "一二三四五六七八九十");
         List<Double> ppl = new ArrayList<>();
-        try (ModelPerplexity scorer = ModelPerplexity.open(model, "cpu", "f32")) {
+        try (ModelPerplexity scorer = new ModelPerplexity(Backends.openScorer(BackendSpec.of(model).withDevice("cpu", null).withDtype("f32")))) {
             for (Perplexity p : scorer.score(docs)) {
                 ppl.add(p.ppl());
             }
@@ -352,7 +354,7 @@ class SeedCommandTest {
         Path whole = dir.resolve("ppl-whole.jsonl");
         SeedConfig config = SeedConfig.defaults().withPerplexity(model.toString(), max);
         System.setProperty("kun.fsync", "false");
-        try (ModelPerplexity scorer = ModelPerplexity.open(model, "cpu", "f32")) {
+        try (ModelPerplexity scorer = new ModelPerplexity(Backends.openScorer(BackendSpec.of(model).withDevice("cpu", null).withDtype("f32")))) {
             RunConfig base = RunConfig.simple(List.of(input.toString()), whole).withCheckpointEvery(4);
             new StageRunner(base).run(new SeedStage(config, null, scorer));
             for (int crashAfter : new int[] {2, 5}) {

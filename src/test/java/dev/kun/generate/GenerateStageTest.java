@@ -20,7 +20,7 @@ class GenerateStageTest {
     }
 
     private static GenerateStage stage(FakeGenerator g, SamplingParams p, long seed) {
-        return new GenerateStage(g, p, seed, "prompt", 8, 100, "fake");
+        return new GenerateStage(g.limits(101, "fake"), p, seed, "prompt", 8);
     }
 
     @Test
@@ -69,7 +69,7 @@ class GenerateStageTest {
     @Test
     void promptLongerThanTheContextIsBadInputOfItsOwnRecord() throws Exception {
         FakeGenerator g = new FakeGenerator();
-        List<Outcome> out = new GenerateStage(g, SamplingParams.kun(), 0, "prompt", 8, 5, "fake").process(List.of(
+        List<Outcome> out = new GenerateStage(g.limits(6, "fake"), SamplingParams.kun(), 0, "prompt", 8).process(List.of(
                 record("{\"prompt\":\"12345\"}"), record("{\"prompt\":\"123456\"}"), record("{\"prompt\":\"😀😀\"}")));
         assertTrue(out.get(0).isKept());
         assertEquals("prompt_too_long", out.get(1).dropReason());
@@ -99,18 +99,18 @@ class GenerateStageTest {
     void fingerprintChangesWithEverySettingThatChangesOutput() {
         FakeGenerator g = new FakeGenerator();
         SamplingParams base = SamplingParams.kun();
-        String fp = new GenerateStage(g, base, 1, "prompt", 8, 100, "m").fingerprint();
-        assertEquals(fp, new GenerateStage(g, base, 1, "prompt", 32, 100, "m").fingerprint(), "batch size does not change output");
+        String fp = new GenerateStage(g.limits(101, "m"), base, 1, "prompt", 8).fingerprint();
+        assertEquals(fp, new GenerateStage(g.limits(101, "m"), base, 1, "prompt", 32).fingerprint(), "batch size does not change output");
         List<String> others = List.of(
-                new GenerateStage(g, base, 2, "prompt", 8, 100, "m").fingerprint(),
-                new GenerateStage(g, base, 1, "text", 8, 100, "m").fingerprint(),
-                new GenerateStage(g, base, 1, "prompt", 8, 100, "m2").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.6, 0.95, 0, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.9, 0, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.95, 5, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.95, 0, 1.1, 1024, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.95, 0, 1.2, 10, List.of(), List.of()), 1, "prompt", 8, 100, "m").fingerprint(),
-                new GenerateStage(g, new SamplingParams(0.5, 0.95, 0, 1.2, 1024, List.of("x"), List.of()), 1, "prompt", 8, 100, "m").fingerprint());
+                new GenerateStage(g.limits(101, "m"), base, 2, "prompt", 8).fingerprint(),
+                new GenerateStage(g.limits(101, "m"), base, 1, "text", 8).fingerprint(),
+                new GenerateStage(g.limits(101, "m2"), base, 1, "prompt", 8).fingerprint(),
+                new GenerateStage(g.limits(101, "m"), new SamplingParams(0.6, 0.95, 0, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8).fingerprint(),
+                new GenerateStage(g.limits(101, "m"), new SamplingParams(0.5, 0.9, 0, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8).fingerprint(),
+                new GenerateStage(g.limits(101, "m"), new SamplingParams(0.5, 0.95, 5, 1.2, 1024, List.of(), List.of()), 1, "prompt", 8).fingerprint(),
+                new GenerateStage(g.limits(101, "m"), new SamplingParams(0.5, 0.95, 0, 1.1, 1024, List.of(), List.of()), 1, "prompt", 8).fingerprint(),
+                new GenerateStage(g.limits(101, "m"), new SamplingParams(0.5, 0.95, 0, 1.2, 10, List.of(), List.of()), 1, "prompt", 8).fingerprint(),
+                new GenerateStage(g.limits(101, "m"), new SamplingParams(0.5, 0.95, 0, 1.2, 1024, List.of("x"), List.of()), 1, "prompt", 8).fingerprint());
         for (String o : others) assertNotEquals(fp, o);
         assertEquals(others.size(), others.stream().distinct().count());
         assertFalse(g.closed);

@@ -3,11 +3,10 @@ package dev.kun.model;
 import dev.kun.model.llama.LlamaConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kun.error.ExitCodes;
-import dev.kun.error.KunException;
 import dev.kun.generate.FinishReason;
 import dev.kun.generate.Generation;
 import dev.kun.generate.GenerationRequest;
@@ -183,10 +182,13 @@ class DjlGeneratorTest {
             Generation c = small.generate(List.of(greedy(prompt, 100))).get(0);
             assertEquals(FinishReason.LENGTH, c.finishReason(), "this prompt runs into the context");
             assertEquals(32 - n, c.generatedTokens());
-            KunException e = assertThrows(KunException.class,
-                    () -> small.generate(List.of(greedy("ok", 1), greedy(PROMPTS.get(3) + PROMPTS.get(3), 5))));
-            assertEquals(ExitCodes.BAD_INPUT, e.exitCode());
-            assertTrue(e.getMessage().startsWith("request 1: the prompt has"), e.getMessage());
+            // A prompt over the context fails alone; the rest of the batch runs.
+            List<Generation> mixed = small.generate(List.of(greedy("ok", 1), greedy(PROMPTS.get(3) + PROMPTS.get(3), 5)));
+            assertFalse(mixed.get(0).isFailure());
+            assertEquals(1, mixed.get(0).generatedTokens());
+            assertTrue(mixed.get(1).isFailure());
+            assertEquals("prompt_too_long", mixed.get(1).failure().reason());
+            assertTrue(mixed.get(1).failure().message().startsWith("the prompt has"), mixed.get(1).failure().message());
         }
     }
 

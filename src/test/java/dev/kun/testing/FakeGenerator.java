@@ -4,6 +4,7 @@ import dev.kun.generate.FinishReason;
 import dev.kun.generate.Generation;
 import dev.kun.generate.GenerationRequest;
 import dev.kun.generate.TextGenerator;
+import dev.kun.generate.Tokenizer;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +17,15 @@ public final class FakeGenerator implements TextGenerator {
     public final List<GenerationRequest> requests = new ArrayList<>();
     public final List<Integer> batchSizes = new ArrayList<>();
     public boolean closed;
+    private int context = Integer.MAX_VALUE;
+    private String fingerprint = "fake";
+
+    /** This generator with a context of {@code tokens} and the identity {@code name}; returns itself. */
+    public FakeGenerator limits(int tokens, String name) {
+        this.context = tokens;
+        this.fingerprint = name;
+        return this;
+    }
 
     @Override
     public List<Generation> generate(List<GenerationRequest> batch) {
@@ -36,8 +46,29 @@ public final class FakeGenerator implements TextGenerator {
     }
 
     @Override
-    public int countTokens(String text) {
-        return text.codePointCount(0, text.length());
+    public int contextLength() {
+        return context;
+    }
+
+    @Override
+    public String fingerprint() {
+        return fingerprint;
+    }
+
+    /** One token per code point. */
+    @Override
+    public Tokenizer tokenizer() {
+        return new Tokenizer() {
+            @Override
+            public int[] encode(String text) {
+                return text.codePoints().toArray();
+            }
+
+            @Override
+            public String decode(int[] ids) {
+                return new String(ids, 0, ids.length);
+            }
+        };
     }
 
     @Override

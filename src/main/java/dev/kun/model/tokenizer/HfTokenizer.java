@@ -126,6 +126,7 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     }
 
     /** Encodes many texts in one native call (parallel inside the tokenizer library). */
+    @Override
     public List<int[]> encodeAll(List<String> texts) {
         if (texts.isEmpty()) return List.of();
         var encodings = tokenizer.batchEncode(texts, false, false);
