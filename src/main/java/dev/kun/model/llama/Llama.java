@@ -27,6 +27,15 @@ import java.util.stream.IntStream;
  * its own thread with the attention of its heads and the MLP of its columns; the output and down
  * projections give partial sums, which each shard adds into its own copy of the residual stream. With
  * one shard that sum is the plain projection.
+ *
+ * <p>Read the plain forward first: {@code ReferenceLlama} in the tests
+ * (src/test/java/dev/kun/model/llama/ReferenceLlama.java) is the architecture diagram line by line, in
+ * float64, and every test here checks this file against it. This file is the same arithmetic arranged
+ * for speed, where three things hide the diagram: each residual add is an all-reduce
+ * ({@code parallel.allReduce(s, residual, partial)} adds every shard's partial into the residual in
+ * place: "residual add 1" after attention, "residual add 2" after the MLP); each RMSNorm's weight is
+ * folded at load into the columns of the matrix that reads its output (q/k/v, gate/up, the head), so
+ * {@code rmsNorm} here only normalises; and 1/sqrt(headDim) is folded into q's rows.
  */
 public final class Llama implements CausalLm, AutoCloseable {
     private static final int[] LAST_AXIS = {-1};
@@ -76,16 +85,16 @@ public final class Llama implements CausalLm, AutoCloseable {
         return weights;
     }
 
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
     /**
      * Runs {@code batch} through the model, writing its keys and values into {@code cache}, and returns
      * logits attached to {@code step}: (B, V) at each row's last token, or (B, T, V) at every position
      * when {@code batch.allPositions()}.
      */
-    @Override
-    public int vocabSize() {
-        return weights.config().vocabSize();
-    }
-
     @Override
     public NDArray forward(TokenBatch batch, KvCache cache, NDManager step) {
         int b = batch.rows();
@@ -160,7 +169,8 @@ public final class Llama implements CausalLm, AutoCloseable {
                 attention.attach(partials);
                 // (B, 1, hidden) of a fresh gather when lastOnly: adding into it leaves x as it was.
                 NDArray residual = lastOnly ? x.get(in.lastTokens).reshape(b, 1, config.hiddenSize()) : x;
-                mid = parallel.allReduce(s, residual, attention); // the residual plus the attention, in place
+                // Residual add 1: the residual plus the attention (every shard's partial), in place.
+                mid = parallel.allReduce(s, residual, attention);
                 mid.attach(partials);
             }
             // Every shard has added the previous layer's partials now (it reached this all-reduce).
@@ -170,7 +180,8 @@ public final class Llama implements CausalLm, AutoCloseable {
                 // Gated MLP of this shard's columns; the down projections of all shards sum to the whole one.
                 NDArray mlp = mlp(mid, ws, in.eps);
                 mlp.attach(partials);
-                x = parallel.allReduce(s, mid, mlp); // mid plus the MLP, in place
+                // Residual add 2: mid plus the MLP (every shard's partial), in place.
+                x = parallel.allReduce(s, mid, mlp);
                 x.attach(partials);
             }
             previousPartials = partials;
@@ -178,7 +189,7 @@ public final class Llama implements CausalLm, AutoCloseable {
 
         // Generation needs only each row's last real token, which is all the last layer kept.
         if (!batch.allPositions()) x = x.reshape(b, config.hiddenSize()); // (B, hidden)
-        // Final norm and this shard's block of the vocabulary: logits (B, V/shards) or (B, T, V/shards).
+        // Final norm (its weight folded into the head, unless the head is the embedding table itself) and this shard's block of the vocabulary: logits (B, V/shards) or (B, T, V/shards).
         NDArray normed = weights.finalNorm() == null ? rmsNorm(x, in.eps) : rmsNorm(x, in.eps).mul(weights.finalNorm());
         NDArray block = weights.headShards().get(s).apply(normed);
         block.attach(step);
