@@ -1,31 +1,21 @@
 package dev.kun.pipeline;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kun.error.ExitCodes;
 import dev.kun.error.KunException;
 import dev.kun.record.InputFile;
-import dev.kun.record.InputFormat;
 import dev.kun.record.InputRecord;
 import dev.kun.record.Json;
 import dev.kun.record.JsonlWriter;
 import dev.kun.record.KunRecord;
-import dev.kun.record.ReadOptions;
 import dev.kun.record.RecordReader;
 import dev.kun.record.RecordReader.Position;
 import dev.kun.record.RejectWriter;
 import dev.kun.record.StdoutClosedException;
 import java.io.IOException;
-import java.io.InterruptedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,12 +32,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Resume: with {@code -o FILE} (and no stdin input) output goes to {@code FILE.part} and rejects to
  * {@code REJECTS.part}; every {@code --checkpoint-every} input records both are made durable and
- * {@code FILE.checkpoint} is replaced atomically (see {@link Checkpoint}). Rerun with the same
- * arguments after a crash, even SIGKILL, cuts the .part files back to the checkpoint, replays the
- * committed output through {@link Stage#restore}, skips the consumed input and goes on; the result is
- * byte-identical to a run that never stopped. At the end the .part files are renamed and the
- * checkpoint says {@code complete}; rerunning then prints "already complete" unless {@code --force}.
- * Checkpoints sit at fixed record counts, never at times, so output bytes never depend on timing.
+ * {@code FILE.checkpoint} is replaced atomically (see {@link Checkpoint}, {@link BackgroundCommitter}).
+ * Rerun with the same arguments after a crash, even SIGKILL, cuts the .part files back to the
+ * checkpoint, replays the committed output through {@link Stage#restore}, skips the consumed input and
+ * goes on (see {@link Resume}); the result is byte-identical to a run that never stopped. At the end the
+ * .part files are renamed and the checkpoint says {@code complete}; rerunning then prints "already
+ * complete" unless {@code --force}. Checkpoints sit at fixed record counts, never at times, so output
+ * bytes never depend on timing. Which files may be written at all is {@link OutputTargets}'s call.
  */
 public final class StageRunner {
     /** Made on the first message, so a run that logs nothing never starts logback (see LoggingOptions). */
@@ -55,8 +46,6 @@ public final class StageRunner {
         static final Logger LOG = LoggerFactory.getLogger(StageRunner.class);
     }
     private static final int LOGGED_BAD_INPUT = 10;
-    /** Linux's own limit on links followed in one path lookup. */
-    private static final int MAX_LINK_HOPS = 40;
 
     private final RunConfig config;
 
@@ -102,14 +91,9 @@ public final class StageRunner {
     private final class Run {
         private final Stage stage;
         private final List<InputFile> files;
+        private final OutputTargets targets;
         private final boolean resumable;
-        private final Path output;
-        private final Path rejectsFile;
-        private final Path statsFile;
-        private final Path outputPart;
-        private final Path checkpointPath;
-        private final Path rejectsPart;
-        private final ObjectNode fingerprint;
+        private final Resume resume;
         private final long startNanos = System.nanoTime();
         private StageStats stats;
         private double previousSeconds;
@@ -117,57 +101,24 @@ public final class StageRunner {
         private JsonlWriter out;
         private RejectWriter rejects;
         private long loggedBadInput;
-        /** Runs a checkpoint's fsyncs and write while the next records are processed; made at the first one. */
-        private ExecutorService syncer;
-        /** The checkpoint still being made durable, or null. */
-        private Future<?> pendingSync;
+        private final BackgroundCommitter committer = new BackgroundCommitter();
 
         Run(Stage stage) {
             this.stage = stage;
             this.files = InputFile.resolve(config.inputs());
-            // A symlink's target is what gets written, and the .part and checkpoint files sit beside the
-            // target: the final rename then stays in one directory and leaves the link in place.
-            this.output = followLinks(config.output());
-            this.rejectsFile = followLinks(config.rejects());
-            this.statsFile = followLinks(config.stats());
-            boolean outputFile = output != null && !special(output);
-            this.resumable = outputFile && files.stream().noneMatch(InputFile::isStream);
-            this.outputPart = outputFile ? sibling(output, ".part") : null;
-            this.checkpointPath = outputFile ? Checkpoint.pathFor(output) : null;
-            this.rejectsPart = rejectsFile == null || special(rejectsFile) ? null : sibling(rejectsFile, ".part");
-            this.fingerprint = fingerprint();
+            this.targets = new OutputTargets(config);
+            this.resumable = targets.outputIsFile() && files.stream().noneMatch(InputFile::isStream);
+            this.resume = new Resume(targets, resumable, Resume.fingerprint(stage, files, config));
             this.stats = new StageStats(stage.name());
         }
 
         int execute() throws IOException {
-            for (Path p : new Path[] {output, rejectsFile, statsFile}) {
-                if (p == null) continue;
-                // A directory here would be taken for another run's output, and --force would delete it.
-                if (Files.isDirectory(p)) throw KunException.usage(p + " is a directory; -o, --rejects and --stats name files");
-                Path parent = p.toAbsolutePath().getParent();
-                if (parent == null) continue;
-                try {
-                    Files.createDirectories(parent);
-                } catch (IOException e) {
-                    throw KunException.usage("cannot create the directory of " + p + ": "
-                            + e.getClass().getSimpleName() + " " + e.getMessage());
-                }
-            }
-            refuseToOverwriteInput();
-            refuseSharedTargets();
-            if (config.force()) discardEarlierRun();
-            if (!resumable && checkpointPath != null) {
-                // Not resumable (stdin), yet still never the silent overwrite of a file kun did not write.
-                if (Files.exists(output) && !Files.exists(checkpointPath)) throw existsWithoutCheckpoint();
-                // This run replaces the output and cannot resume: a checkpoint of an earlier run is stale.
-                Files.deleteIfExists(checkpointPath);
-            }
-            Checkpoint checkpoint = resumable && Files.exists(checkpointPath) ? Checkpoint.read(checkpointPath) : null;
-            if (checkpoint != null) {
-                checkFingerprint(checkpoint);
-                if (checkpoint.complete()) return alreadyComplete(checkpoint);
-            } else if (output != null && Files.exists(output) && resumable) {
-                throw existsWithoutCheckpoint();
+            targets.check(files);
+            if (config.force()) targets.discardEarlierRun(resume.checkpointPath());
+            Checkpoint checkpoint = resume.load();
+            if (checkpoint != null && checkpoint.complete()) {
+                resume.alreadyComplete(checkpoint);
+                return ExitCodes.OK;
             }
             Position start = Position.START;
             if (checkpoint != null) {
@@ -178,21 +129,24 @@ public final class StageRunner {
             }
             openWriters(checkpoint);
             if (checkpoint != null) {
-                Log.LOG.info("resuming {} after {} records (checkpoint {})", stage.name(), consumed, checkpointPath);
+                Log.LOG.info("resuming {} after {} records (checkpoint {})", stage.name(), consumed, resume.checkpointPath());
             }
             StageStats done;
             try {
-                if (checkpoint != null && checkpoint.outputBytes() > 0 && restores(stage)) restoreStage();
+                if (checkpoint != null && checkpoint.outputBytes() > 0 && Resume.restores(stage)) {
+                    long n = Resume.replay(stage, targets.output.part(), config.read());
+                    Log.LOG.debug("restored {} committed records into stage {}", n, stage.name());
+                }
                 done = stream(start);
             } catch (Throwable t) {
                 // Leave the files as a kill would: nothing beyond the last checkpoint counts. A checkpoint in
                 // flight may finish first (its bytes were all handed over), but not race the close.
-                awaitSyncQuietly();
+                committer.awaitQuietly();
                 out.abort();
                 if (rejects != null) rejects.abort();
                 throw t;
             } finally {
-                if (syncer != null) syncer.shutdown();
+                committer.close();
             }
             System.err.println(done.summary());
             return ExitCodes.OK;
@@ -227,116 +181,16 @@ public final class StageRunner {
             }
         }
 
-        private void refuseToOverwriteInput() throws IOException {
-            for (Path target : new Path[] {output, rejectsFile, statsFile}) {
-                if (target == null || !Files.exists(target)) continue;
-                for (InputFile f : files) {
-                    if (f.path() != null && Files.exists(f.path()) && Files.isSameFile(f.path(), target)) {
-                        throw KunException.usage(target + " is also an input; write the output somewhere else");
-                    }
-                }
-            }
-        }
-
-        private KunException existsWithoutCheckpoint() {
-            return KunException.usage(output + " exists and has no checkpoint, so it may be another run's"
-                    + " finished output; rerun with --force to overwrite it");
-        }
-
-        /** Output, rejects and stats in one file would overwrite each other (or lock the same .part twice). */
-        private void refuseSharedTargets() {
-            Path[] targets = {output, rejectsFile, statsFile};
-            String[] names = {"-o", "--rejects", "--stats"};
-            for (int i = 0; i < targets.length; i++) {
-                for (int j = i + 1; j < targets.length; j++) {
-                    // Sharing /dev/null or /dev/stderr is fine: they are written in place, never renamed over.
-                    if (targets[i] != null && targets[j] != null && !special(targets[i])
-                            && targets[i].toAbsolutePath().normalize().equals(targets[j].toAbsolutePath().normalize())) {
-                        throw KunException.usage(names[i] + " and " + names[j] + " both name " + targets[j]
-                                + "; give each its own file");
-                    }
-                }
-            }
-        }
-
-        private void discardEarlierRun() throws IOException {
-            for (Path p : new Path[] {checkpointPath, outputPart, output, rejectsPart, rejectsFile}) {
-                if (p != null && !special(p)) Files.deleteIfExists(p);
-            }
-        }
-
-        private void checkFingerprint(Checkpoint checkpoint) {
-            // Compare as text: a number read back from JSON may be an int node where ours is a long.
-            if (checkpoint.fingerprint().toString().equals(fingerprint.toString())) return;
-            String what = "arguments";
-            for (var it = fingerprint.fieldNames(); it.hasNext(); ) {
-                String key = it.next();
-                if (!fingerprint.get(key).toString().equals(String.valueOf(checkpoint.fingerprint().get(key)))) {
-                    what = key.replace('_', ' ');
-                    break;
-                }
-            }
-            throw KunException.usage(checkpointPath + " was written by a run with different " + what
-                    + "; rerun with the same arguments to resume, or with --force to start over");
-        }
-
-        private int alreadyComplete(Checkpoint checkpoint) throws IOException {
-            // A crash between marking complete and renaming leaves .part files: finish the renames.
-            if (rejectsPart != null && Files.exists(rejectsPart)) moveIntoPlace(rejectsPart, rejectsFile);
-            if (Files.exists(outputPart)) moveIntoPlace(outputPart, output);
-            if (!Files.exists(output)) {
-                throw KunException.usage(checkpointPath + " says the run is complete but " + output
-                        + " is missing; rerun with --force to redo it");
-            }
-            System.err.println("kun: " + output + " is already complete (" + checkpointPath
-                    + "); use --force to redo it");
-            System.err.println(StageStats.fromJson(checkpoint.stats()).summary());
-            return ExitCodes.OK;
-        }
-
+        /** Opens the output and rejects, cut back to what {@code checkpoint} committed (from the start without one). */
         private void openWriters(Checkpoint checkpoint) throws IOException {
             long outBytes = checkpoint == null ? 0 : checkpoint.outputBytes();
             long rejectBytes = checkpoint == null ? 0 : checkpoint.rejectsBytes();
             if (checkpoint != null) {
-                requireLength(outputPart, outBytes);
-                if (rejectsPart != null) requireLength(rejectsPart, rejectBytes);
+                Resume.requireLength(targets.output.part(), outBytes);
+                if (targets.rejects != null && !targets.rejects.special) Resume.requireLength(targets.rejects.part(), rejectBytes);
             }
-            out = output == null ? JsonlWriter.to(System.out)
-                    : outputPart == null ? JsonlWriter.toSpecialFile(output, JsonlWriter.gzipName(output))
-                    : JsonlWriter.resume(outputPart, outBytes, JsonlWriter.gzipName(output));
-            if (rejectsPart != null) {
-                rejects = new RejectWriter(JsonlWriter.resume(rejectsPart, rejectBytes, JsonlWriter.gzipName(rejectsFile)));
-            } else if (rejectsFile != null) {
-                rejects = new RejectWriter(JsonlWriter.toSpecialFile(rejectsFile, JsonlWriter.gzipName(rejectsFile)));
-            }
-        }
-
-        private void requireLength(Path part, long committed) throws IOException {
-            long size = Files.exists(part) ? Files.size(part) : -1;
-            if (size < committed) {
-                throw KunException.usage(part + " is shorter (" + size + " bytes) than its checkpoint says ("
-                        + committed + "); rerun with --force to start over");
-            }
-        }
-
-        /** Replays the committed output so a stateful stage (deduplication) is exactly where it was. */
-        private void restoreStage() throws IOException {
-            ReadOptions read = new ReadOptions(InputFormat.JSONL, config.read().split(), "text", Integer.MAX_VALUE - 16);
-            List<InputFile> part = List.of(new InputFile(outputPart.toString(), outputPart, Files.size(outputPart), 0));
-            long n = 0;
-            try (RecordReader committed = new RecordReader(part, read)) {
-                InputRecord item;
-                while ((item = committed.next()) != null) {
-                    if (item.isBad()) {
-                        if ("empty_file".equals(item.reason())) break;
-                        throw KunException.usage(item.source() + ": damaged partial output (" + item.message()
-                                + "); rerun with --force to start over");
-                    }
-                    stage.restore(item.record());
-                    n++;
-                }
-            }
-            Log.LOG.debug("restored {} committed records into stage {}", n, stage.name());
+            out = targets.output == null ? JsonlWriter.to(System.out) : targets.output.open(outBytes);
+            if (targets.rejects != null) rejects = new RejectWriter(targets.rejects.open(rejectBytes));
         }
 
         private void process(List<InputRecord> batch) throws IOException {
@@ -394,64 +248,21 @@ public final class StageRunner {
         }
 
         /**
-         * Makes everything so far durable, then records it in the checkpoint. The fsyncs wait for the disk,
-         * not the CPU (~0.25 s for the 100000 records of a filter checkpoint, a sixth of its run time), so a
-         * resumable run hands them and the checkpoint write to {@link #syncer} and goes on with the next
-         * records. The checkpoint still names only bytes already flushed and is written only after they
-         * are on disk; the previous one is waited for first, so they land in order, one at a time.
+         * Makes everything so far durable, then records it in the checkpoint: the previous commit is awaited,
+         * both writers flushed, and the fsyncs and checkpoint write handed to the {@link BackgroundCommitter}
+         * while the next records are processed. The checkpoint names only bytes already flushed.
          */
         private void commit(Position position) throws IOException {
-            awaitSync();
+            committer.await();
             long outBytes = out.flush();
             long rejectBytes = rejects == null ? 0 : rejects.flush();
-            JsonlWriter output = out;
-            RejectWriter rejected = rejects;
             if (!resumable) {
-                output.sync();
-                if (rejected != null) rejected.sync();
+                out.sync();
+                if (rejects != null) rejects.sync();
                 return;
             }
-            Checkpoint checkpoint = new Checkpoint(false, fingerprint, position, consumed, outBytes, rejectBytes, statsNow());
-            if (syncer == null) {
-                syncer = Executors.newSingleThreadExecutor(task -> {
-                    Thread t = new Thread(task, "kun-checkpoint");
-                    t.setDaemon(true);
-                    return t;
-                });
-            }
-            pendingSync = syncer.submit(() -> {
-                output.sync();
-                if (rejected != null) rejected.sync();
-                checkpoint.write(checkpointPath);
-                return null;
-            });
-        }
-
-        /** Waits for the checkpoint in flight, if any, and rethrows its failure. */
-        private void awaitSync() throws IOException {
-            Future<?> pending = pendingSync;
-            if (pending == null) return;
-            pendingSync = null;
-            try {
-                pending.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while a checkpoint was written");
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                if (cause instanceof IOException io) throw io;
-                if (cause instanceof RuntimeException re) throw re;
-                if (cause instanceof Error error) throw error;
-                throw new IOException(cause);
-            }
-        }
-
-        private void awaitSyncQuietly() {
-            try {
-                awaitSync();
-            } catch (IOException | RuntimeException | Error e) {
-                // Already failing; the original error is the one to report.
-            }
+            Checkpoint checkpoint = new Checkpoint(false, resume.fingerprint(), position, consumed, outBytes, rejectBytes, statsNow());
+            committer.submit(out, rejects, checkpoint, resume.checkpointPath());
         }
 
         private ObjectNode statsNow() {
@@ -460,100 +271,27 @@ public final class StageRunner {
             return now.toJson(true);
         }
 
+        /** Commits the last records, writes the stats, marks the checkpoint complete, then renames the .part files. */
         private StageStats finish(Position position) throws IOException {
-            awaitSync();
+            committer.await();
             long outBytes = out.commit();
             long rejectBytes = rejects == null ? 0 : rejects.commit();
             out.close();
             if (rejects != null) rejects.close();
             ObjectNode finalStats = statsNow();
-            if (statsFile != null) {
-                byte[] json = (Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(finalStats) + "\n")
-                        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                if (special(statsFile)) {
-                    Files.write(statsFile, json);
-                } else {
-                    Checkpoint.writeAtomically(statsFile, json);
-                }
+            if (targets.stats != null) {
+                targets.stats.writeWhole((Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(finalStats) + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
             }
-            if (checkpointPath != null) {
+            if (resume.checkpointPath() != null) {
                 // Complete first, then rename: a rerun that finds "complete" only has to finish the renames.
                 // A stdin run writes it too: it marks the output as kun's, which a later stdin run may replace.
-                new Checkpoint(true, fingerprint, position, consumed, outBytes, rejectBytes, finalStats).write(checkpointPath);
+                new Checkpoint(true, resume.fingerprint(), position, consumed, outBytes, rejectBytes, finalStats)
+                        .write(resume.checkpointPath());
             }
-            if (rejectsPart != null) moveIntoPlace(rejectsPart, rejectsFile);
-            if (outputPart != null) moveIntoPlace(outputPart, output);
+            if (targets.rejects != null && !targets.rejects.special) targets.rejects.moveIntoPlace();
+            if (targets.outputIsFile()) targets.output.moveIntoPlace();
             return StageStats.fromJson(finalStats);
         }
-
-        private void moveIntoPlace(Path part, Path target) throws IOException {
-            Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            Checkpoint.syncDirectory(target);
-        }
-
-        /** What must match for a checkpoint to be resumed: the stage, its settings, the inputs, the options that shape output. */
-        private ObjectNode fingerprint() {
-            ObjectNode fp = Json.MAPPER.createObjectNode();
-            fp.put("stage", stage.name());
-            fp.put("stage_settings", stage.fingerprint());
-            ArrayNode inputs = fp.putArray("inputs");
-            for (InputFile f : files) {
-                inputs.addObject().put("name", f.name()).put("size", f.size()).put("modified", f.modifiedMillis());
-            }
-            ReadOptions read = config.read();
-            fp.put("input_format", read.format().name().toLowerCase(java.util.Locale.ROOT)
-                    + "/" + read.split().name().toLowerCase(java.util.Locale.ROOT) + "/" + read.textField());
-            fp.put("max_line_bytes", read.maxLineBytes());
-            fp.put("on_error", config.onError().name().toLowerCase(java.util.Locale.ROOT));
-            fp.put("checkpoint_every", config.checkpointEvery());
-            fp.put("rejects", config.rejects() == null ? null : config.rejects().toString());
-            return fp;
-        }
-    }
-
-    /** False when the stage keeps {@link Stage#restore}'s no-op: then replaying gigabytes of output is pointless. */
-    static boolean restores(Stage stage) {
-        try {
-            return stage.getClass().getMethod("restore", KunRecord.class).getDeclaringClass() != Stage.class;
-        } catch (NoSuchMethodException e) {
-            return true;
-        }
-    }
-
-    /**
-     * An existing file that is not a regular one (/dev/null, /dev/stderr, a named pipe): written in place,
-     * never replaced by a rename or deleted by --force, and so not resumable.
-     */
-    private static boolean special(Path p) {
-        if (!Files.exists(p) || Files.isDirectory(p)) return false;
-        Path abs = p.toAbsolutePath().normalize();
-        // /dev/stdout may lead to a regular file, but renaming over it would replace the link in /dev.
-        return !Files.isRegularFile(p) || abs.startsWith("/dev") || abs.startsWith("/proc");
-    }
-
-    /**
-     * The file a write to {@code p} lands in: {@code p} itself, or where its chain of symbolic links ends,
-     * existing or not (as the shell's {@code >} creates a dangling link's target). Devices and pipes are
-     * written in place through their links, so a link that ends in one is kept as given.
-     */
-    static Path followLinks(Path p) {
-        if (p == null || special(p)) return p;
-        Path current = p;
-        for (int hops = 0; hops < MAX_LINK_HOPS; hops++) {
-            if (!Files.isSymbolicLink(current)) return current;
-            try {
-                // A relative target is relative to the link's directory, as the kernel reads it; no
-                // normalize(): "dir/.." is not "." when dir is itself a link.
-                Path parent = current.toAbsolutePath().getParent();
-                current = parent.resolve(Files.readSymbolicLink(current));
-            } catch (IOException e) {
-                throw KunException.usage(p + ": cannot read the symbolic link (" + e.getMessage() + ")");
-            }
-        }
-        throw KunException.usage(p + ": too many levels of symbolic links");
-    }
-
-    private static Path sibling(Path p, String suffix) {
-        return p.resolveSibling(p.getFileName() + suffix);
     }
 }
