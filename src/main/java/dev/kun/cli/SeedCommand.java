@@ -4,8 +4,10 @@ import dev.kun.error.KunException;
 import dev.kun.model.cpu.DeviceSpec;
 import dev.kun.model.tokenizer.HfTokenizer;
 import dev.kun.model.cpu.Precision;
+import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.record.KunRecord;
+import dev.kun.seed.InvertStage;
 import dev.kun.seed.ModelPerplexity;
 import dev.kun.seed.SeedConfig;
 import dev.kun.seed.SeedStage;
@@ -134,7 +136,9 @@ public final class SeedCommand implements Callable<Integer> {
         SeedConfig config = config();
         try (ModelPerplexity ppl = pplModel == null ? null : ModelPerplexity.open(pplModel, device, dtype);
                 HfTokenizer tok = tokenizer == null ? null : HfTokenizer.load(tokenizer);
-                SeedStage stage = new SeedStage(config, tokenCounter(tok, ppl), ppl)) {
+                Stage stage = config.invert()
+                        ? new InvertStage(config, tokenCounter(tok, ppl), ppl)
+                        : new SeedStage(config, tokenCounter(tok, ppl), ppl)) {
             StageRunner runner = new StageRunner(io.runConfig(format, null));
             if (!config.textField().equals(KunRecord.TEXT)) {
                 runner = runner.plainTextField(config.textField());
