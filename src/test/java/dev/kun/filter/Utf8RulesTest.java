@@ -109,7 +109,7 @@ class Utf8RulesTest {
     void aFieldSetByARuleIsReadAsText() throws IOException {
         KunRecord compact = compact(List.of(Records.of("instruction", "问题 \n", "output", "o"))).get(0);
         assertNotNull(compact.utf8("instruction"));
-        KunRecord trimmed = new InstructionTrimRule().apply(compact).record();
+        KunRecord trimmed = TrimRule.instruction().apply(compact).record();
         assertNull(trimmed.utf8("instruction"));
         assertEquals("问题", trimmed.string("instruction"));
         assertNotNull(trimmed.utf8("output"));
