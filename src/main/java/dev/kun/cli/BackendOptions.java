@@ -1,14 +1,14 @@
 package dev.kun.cli;
 
 import dev.kun.error.KunException;
-import dev.kun.model.cpu.DeviceSpec;
-import dev.kun.model.cpu.Precision;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * Which model runs and where: shared by every command that generates or scores ({@code generate},
- * {@code label}, {@code polish}, {@code seed --ppl-model} takes its own path).
+ * {@code label}, {@code polish}); {@code seed --ppl-model} takes its own path and mixes in
+ * {@link DeviceOptions} alone.
  */
 public final class BackendOptions {
 
@@ -16,17 +16,11 @@ public final class BackendOptions {
             description = "Hugging Face checkpoint directory: config.json, tokenizer.json and *.safetensors (llama/Yi, mistral, qwen2).")
     Path model;
 
-    @Option(names = "--device", paramLabel = "cpu|cuda|cuda:N|auto",
-            description = "Where the model runs; auto takes the first GPU when one is visible, else the CPU (default: ${DEFAULT-VALUE}).")
-    String device = "auto";
+    @Mixin DeviceOptions device;
 
     @Option(names = "--devices", paramLabel = "N,N,...",
             description = "CUDA ordinals to split the model's layers over, in order (pipeline by layers), for a model larger than one GPU.")
     String devices;
-
-    @Option(names = "--dtype", paramLabel = "auto|f32|f16|bf16",
-            description = "Precision on the device: auto is f32 on the CPU and f16 on CUDA; bf16 weights are widened to f32 on the CPU and narrowed to f16 on CUDA (default: ${DEFAULT-VALUE}).")
-    String dtype = "auto";
 
     @Option(names = "--batch-size", paramLabel = "N",
             description = "Sequences decoded together; a finished one is replaced from the queue at once (default: ${DEFAULT-VALUE}).")
@@ -38,15 +32,9 @@ public final class BackendOptions {
 
     /** Checks every value without touching a device or the model; a bad one is a usage error naming its option. */
     public void validate() {
-        deviceSpec();
-        Precision.choose(dtype, false);
+        device.validate(devices);
         if (batchSize < 1) throw KunException.usage("--batch-size must be >= 1: " + batchSize);
         if (maxContext < 0) throw KunException.usage("--max-context must be >= 0: " + maxContext);
-    }
-
-    /** {@code --device} and {@code --devices} parsed. */
-    public DeviceSpec deviceSpec() {
-        return DeviceSpec.parse(device, devices);
     }
 
     public Path model() {
@@ -54,7 +42,7 @@ public final class BackendOptions {
     }
 
     public String device() {
-        return device;
+        return device.device();
     }
 
     public String devices() {
@@ -62,7 +50,7 @@ public final class BackendOptions {
     }
 
     public String dtype() {
-        return dtype;
+        return device.dtype();
     }
 
     public int batchSize() {

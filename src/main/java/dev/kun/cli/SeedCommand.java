@@ -1,9 +1,7 @@
 package dev.kun.cli;
 
 import dev.kun.error.KunException;
-import dev.kun.model.cpu.DeviceSpec;
 import dev.kun.model.tokenizer.HfTokenizer;
-import dev.kun.model.cpu.Precision;
 import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.record.KunRecord;
@@ -123,18 +121,13 @@ public final class SeedCommand implements Callable<Integer> {
             description = "With --ppl-model: drop documents whose perplexity is above X (reason perplexity).")
     Double maxPpl;
 
-    @Option(names = "--device", paramLabel = "cpu|cuda|cuda:N|auto",
-            description = "Where --ppl-model runs; auto takes the first GPU when one is visible. (default: ${DEFAULT-VALUE})")
-    String device = "auto";
-
-    @Option(names = "--dtype", paramLabel = "auto|f32|f16|bf16",
-            description = "Precision of --ppl-model: auto is f32 on the CPU and f16 on CUDA. (default: ${DEFAULT-VALUE})")
-    String dtype = "auto";
+    /** Where --ppl-model runs. */
+    @Mixin DeviceOptions device;
 
     @Override
     public Integer call() {
         SeedConfig config = config();
-        try (ModelPerplexity ppl = pplModel == null ? null : ModelPerplexity.open(pplModel, device, dtype);
+        try (ModelPerplexity ppl = pplModel == null ? null : ModelPerplexity.open(pplModel, device.device(), device.dtype());
                 HfTokenizer tok = tokenizer == null ? null : HfTokenizer.load(tokenizer);
                 Stage stage = config.invert()
                         ? new InvertStage(config, tokenCounter(tok, ppl), ppl)
@@ -172,8 +165,7 @@ public final class SeedCommand implements Callable<Integer> {
             throw KunException.usage("--max-ppl must be > 0");
         }
         if (pplModel != null) {
-            DeviceSpec.parse(device, null);
-            Precision.choose(dtype, false);
+            device.validate(null);
         }
         // A tokenizer alone means the method's limit; with only --ppl-model, no limit unless asked.
         int tokenLimit = maxTokens != null ? maxTokens : tokenizer != null ? 512 : 0;

@@ -205,8 +205,8 @@ class SeedCommandTest {
         assertEquals(42.5, pc.maxPpl());
         assertEquals(300, pc.maxTokens());
         assertEquals("m", pc.tokenizer(), "--max-tokens counts with the perplexity model's tokenizer");
-        assertEquals("cuda:1", ppl.device);
-        assertEquals("f16", ppl.dtype);
+        assertEquals("cuda:1", ppl.device.device());
+        assertEquals("f16", ppl.device.dtype());
     }
 
     private static SeedConfig parsed(String... args) {
