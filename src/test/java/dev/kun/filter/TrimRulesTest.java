@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.kun.record.KunRecord;
+import dev.kun.testing.Records;
 import org.junit.jupiter.api.Test;
 
 class TrimRulesTest {

@@ -13,6 +13,7 @@ import dev.kun.record.KunRecord;
 import dev.kun.record.ReadOptions;
 import dev.kun.record.RecordReader;
 import dev.kun.record.Utf8Text;
+import dev.kun.testing.Records;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,7 +2,6 @@ package dev.kun.seed;
 
 import static dev.kun.seed.SeedStageTest.PARAGRAPH;
 import static dev.kun.seed.SeedStageTest.doc;
-import static dev.kun.seed.SeedStageTest.rec;
 import static dev.kun.seed.SeedStageTest.runEach;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kun.pipeline.Outcome;
 import dev.kun.prompt.LabelPrompt;
 import dev.kun.record.KunRecord;
+import dev.kun.testing.Records;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -25,12 +25,12 @@ class InvertStageTest {
     void invertMakesPromptCompletionPairsByteExact() {
         InvertStage stage = stage(SeedConfig.defaults().withInvert(SeedConfig.SftFormat.PROMPT_COMPLETION));
         List<Outcome> out = runEach(stage, List.of(
-                rec("{\"id\":\"s1\",\"instruction\":\"教育具有哪些社会发展功能？\",\"input\":\"\","
+                Records.parse("{\"id\":\"s1\",\"instruction\":\"教育具有哪些社会发展功能？\",\"input\":\"\","
                         + "\"output\":\"教育具有促进个体发展和社会发展的功能。\",\"source\":\"x\"}"),
-                rec("{\"instruction\":\"翻译成英文。 \",\"input\":\"你好\",\"output\":\"Hello\"}"),
-                rec("{\"id\":\"s3\",\"instruction\":\"空回复\",\"input\":\"\",\"output\":\"  \"}"),
-                rec("{\"id\":\"s4\",\"instruction\":\" \",\"output\":\"有回复\"}"),
-                rec("{\"id\":\"s5\",\"output\":\"没有指令\"}")));
+                Records.parse("{\"instruction\":\"翻译成英文。 \",\"input\":\"你好\",\"output\":\"Hello\"}"),
+                Records.parse("{\"id\":\"s3\",\"instruction\":\"空回复\",\"input\":\"\",\"output\":\"  \"}"),
+                Records.parse("{\"id\":\"s4\",\"instruction\":\" \",\"output\":\"有回复\"}"),
+                Records.parse("{\"id\":\"s5\",\"output\":\"没有指令\"}")));
         assertEquals("{\"id\":\"s1\",\"prompt\":\"<|im_start|>user请直接告诉我，以下回复最有可能对应的指令是什么：\\n"
                 + "教育具有促进个体发展和社会发展的功能。<|im_end|>\\n<|im_start|>assistant\\n\","
                 + "\"completion\":\"教育具有哪些社会发展功能？<|im_end|>\"}", out.get(0).record().toString());
@@ -45,7 +45,7 @@ class InvertStageTest {
     @Test
     void invertMessagesFormatAndRestore() {
         SeedConfig config = SeedConfig.defaults().withInvert(SeedConfig.SftFormat.MESSAGES);
-        KunRecord pair = rec("{\"id\":\"s1\",\"instruction\":\"问题\",\"output\":\"" + PARAGRAPH + "\"}");
+        KunRecord pair = Records.parse("{\"id\":\"s1\",\"instruction\":\"问题\",\"output\":\"" + PARAGRAPH + "\"}");
         KunRecord out = stage(config).process(List.of(pair)).get(0).record();
         assertEquals("user", out.json().get("messages").get(0).get("role").asText());
         assertEquals(LabelPrompt.TEXT + "\n" + PARAGRAPH, out.json().get("messages").get(0).get("content").asText());

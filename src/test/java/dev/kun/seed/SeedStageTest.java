@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kun.pipeline.Outcome;
 import dev.kun.pipeline.Stage;
 import dev.kun.record.KunRecord;
+import dev.kun.testing.Records;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,14 +21,6 @@ class SeedStageTest {
     static final String PARAGRAPH = "群聚效应是一个社会动力学的名词，用来描述在一个社会系统里，某件事情的存在已达至一个足够的动量，"
             + "使它能够自我维持，并为往后的成长提供动力。这个名词借用自核子物理学中的临界质量，在社会学上的意义是，"
             + "当采用一项创新的人数达到一定数量之后，这项创新便会自行扩散开来，不再需要外力推动。";
-
-    static KunRecord rec(String json) {
-        try {
-            return new KunRecord((ObjectNode) MAPPER.readTree(json));
-        } catch (Exception e) {
-            throw new IllegalArgumentException(e);
-        }
-    }
 
     static KunRecord doc(String id, String text) {
         ObjectNode node = MAPPER.createObjectNode();
@@ -53,7 +46,7 @@ class SeedStageTest {
     @Test
     void movesTheCleanedDocumentToTextInPlaceAndKeepsOtherFields() {
         SeedStage stage = stage(SeedConfig.defaults().withTextField("output"));
-        KunRecord in = rec("{\"dataType\":\"wiki\",\"output\":\"  第一段 \\r\\n\\r\\n\\r\\n第二段  \",\"question_id\":7,"
+        KunRecord in = Records.parse("{\"dataType\":\"wiki\",\"output\":\"  第一段 \\r\\n\\r\\n\\r\\n第二段  \",\"question_id\":7,"
                 + "\"meta\":{\"a\":[1,2]},\"text\":\"stale\"}");
         Outcome o = stage.process(List.of(in)).get(0);
         assertTrue(o.isKept());
@@ -66,9 +59,9 @@ class SeedStageTest {
     void keepsAnExistingIdAndReplacesANullOne() {
         SeedStage stage = stage(SeedConfig.defaults());
         assertEquals("{\"id\":\"doc-1\",\"text\":\"甲\",\"k\":1}",
-                stage.process(List.of(rec("{\"id\":\"doc-1\",\"text\":\"甲 \",\"k\":1}"))).get(0).record().toString());
+                stage.process(List.of(Records.parse("{\"id\":\"doc-1\",\"text\":\"甲 \",\"k\":1}"))).get(0).record().toString());
         assertEquals("{\"id\":\"" + StableId.of("乙") + "\",\"text\":\"乙\"}",
-                stage.process(List.of(rec("{\"id\":null,\"text\":\"乙\"}"))).get(0).record().toString());
+                stage.process(List.of(Records.parse("{\"id\":null,\"text\":\"乙\"}"))).get(0).record().toString());
     }
 
     @Test
@@ -82,11 +75,11 @@ class SeedStageTest {
     @Test
     void missingOrNonStringTextIsBadInput() {
         SeedStage stage = stage(SeedConfig.defaults());
-        Outcome missing = stage.process(List.of(rec("{\"id\":\"a\",\"body\":\"x\"}"))).get(0);
+        Outcome missing = stage.process(List.of(Records.parse("{\"id\":\"a\",\"body\":\"x\"}"))).get(0);
         assertTrue(missing.isBadInput());
         assertEquals("missing_field", missing.dropReason());
         assertTrue(missing.badInputMessage().contains("'text'"));
-        Outcome number = stage.process(List.of(rec("{\"id\":\"b\",\"text\":42}"))).get(0);
+        Outcome number = stage.process(List.of(Records.parse("{\"id\":\"b\",\"text\":42}"))).get(0);
         assertTrue(number.isBadInput());
         assertEquals("missing_field", number.dropReason());
     }
