@@ -3,11 +3,13 @@ package dev.kun.cli;
 import dev.kun.backend.Backends;
 import dev.kun.generate.BackendSpec;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
  * Which model runs and where: shared by every command that generates or scores ({@code generate},
- * {@code label}, {@code polish}, {@code seed --ppl-model} takes its own path).
+ * {@code label}, {@code polish}); {@code seed --ppl-model} takes its own path and mixes in
+ * {@link DeviceOptions} alone.
  */
 public final class BackendOptions {
 
@@ -15,17 +17,11 @@ public final class BackendOptions {
             description = "Hugging Face checkpoint directory: config.json, tokenizer.json and *.safetensors (llama/Yi, mistral, qwen2).")
     Path model;
 
-    @Option(names = "--device", paramLabel = "cpu|cuda|cuda:N|auto",
-            description = "Where the model runs; auto takes the first GPU when one is visible, else the CPU (default: ${DEFAULT-VALUE}).")
-    String device = "auto";
+    @Mixin DeviceOptions device;
 
     @Option(names = "--devices", paramLabel = "N,N,...",
             description = "CUDA ordinals to split the model's layers over, in order (pipeline by layers), for a model larger than one GPU.")
     String devices;
-
-    @Option(names = "--dtype", paramLabel = "auto|f32|f16|bf16",
-            description = "Precision on the device: auto is f32 on the CPU and f16 on CUDA; bf16 weights are widened to f32 on the CPU and narrowed to f16 on CUDA (default: ${DEFAULT-VALUE}).")
-    String dtype = "auto";
 
     @Option(names = "--batch-size", paramLabel = "N",
             description = "Sequences decoded together; a finished one is replaced from the queue at once (default: ${DEFAULT-VALUE}).")
@@ -40,7 +36,7 @@ public final class BackendOptions {
      * bad one is a usage error naming its option).
      */
     public BackendSpec spec() {
-        BackendSpec spec = new BackendSpec(model, device, devices, dtype, batchSize, maxContext);
+        BackendSpec spec = new BackendSpec(model, device.device(), devices, device.dtype(), batchSize, maxContext);
         Backends.validate(spec);
         return spec;
     }
@@ -50,7 +46,7 @@ public final class BackendOptions {
     }
 
     public String device() {
-        return device;
+        return device.device();
     }
 
     public String devices() {
@@ -58,7 +54,7 @@ public final class BackendOptions {
     }
 
     public String dtype() {
-        return dtype;
+        return device.dtype();
     }
 
     public int batchSize() {

@@ -4,8 +4,10 @@ import dev.kun.backend.Backends;
 import dev.kun.generate.BackendSpec;
 import dev.kun.generate.Tokenizer;
 import dev.kun.error.KunException;
+import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.record.KunRecord;
+import dev.kun.seed.InvertStage;
 import dev.kun.seed.ModelPerplexity;
 import dev.kun.seed.SeedConfig;
 import dev.kun.seed.SeedStage;
@@ -121,21 +123,17 @@ public final class SeedCommand implements Callable<Integer> {
             description = "With --ppl-model: drop documents whose perplexity is above X (reason perplexity).")
     Double maxPpl;
 
-    @Option(names = "--device", paramLabel = "cpu|cuda|cuda:N|auto",
-            description = "Where --ppl-model runs; auto takes the first GPU when one is visible. (default: ${DEFAULT-VALUE})")
-    String device = "auto";
-
-    @Option(names = "--dtype", paramLabel = "auto|f32|f16|bf16",
-            description = "Precision of --ppl-model: auto is f32 on the CPU and f16 on CUDA. (default: ${DEFAULT-VALUE})")
-    String dtype = "auto";
+    /** Where --ppl-model runs. */
+    @Mixin DeviceOptions device;
 
     @Override
     public Integer call() {
         SeedConfig config = config();
-        try (ModelPerplexity ppl = pplModel == null ? null
-                        : new ModelPerplexity(Backends.openScorer(BackendSpec.of(pplModel).withDevice(device, null).withDtype(dtype)));
+        try (ModelPerplexity ppl = pplModel == null ? null : new ModelPerplexity(Backends.openScorer(pplSpec()));
                 Tokenizer tok = tokenizer == null ? null : Backends.openTokenizer(tokenizer);
-                SeedStage stage = new SeedStage(config, tokenCounter(tok, ppl), ppl)) {
+                Stage stage = config.invert()
+                        ? new InvertStage(config, tokenCounter(tok, ppl), ppl)
+                        : new SeedStage(config, tokenCounter(tok, ppl), ppl)) {
             StageRunner runner = new StageRunner(io.runConfig(format, null));
             if (!config.textField().equals(KunRecord.TEXT)) {
                 runner = runner.plainTextField(config.textField());
@@ -149,6 +147,11 @@ public final class SeedCommand implements Callable<Integer> {
             return tok::count;
         }
         return ppl == null ? null : ppl.tokenizer()::count;
+    }
+
+    /** The backend of --ppl-model. */
+    private BackendSpec pplSpec() {
+        return BackendSpec.of(pplModel).withDevice(device.device(), null).withDtype(device.dtype());
     }
 
     /** The stage configuration the options describe; a usage error for inconsistent ones. */
@@ -169,7 +172,7 @@ public final class SeedCommand implements Callable<Integer> {
             throw KunException.usage("--max-ppl must be > 0");
         }
         if (pplModel != null) {
-            Backends.validate(BackendSpec.of(pplModel).withDevice(device, null).withDtype(dtype));
+            Backends.validate(pplSpec());
         }
         // A tokenizer alone means the method's limit; with only --ppl-model, no limit unless asked.
         int tokenLimit = maxTokens != null ? maxTokens : tokenizer != null ? 512 : 0;

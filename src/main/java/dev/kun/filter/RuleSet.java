@@ -125,11 +125,11 @@ public record RuleSet(String source, List<Rule> rules) {
 
     private static Rule build(String name, Params p, Siblings siblings) {
         return switch (name) {
-            case "instruction_keyword" -> new InstructionKeywordRule(p.keywords(siblings));
-            case "instruction_trim" -> new InstructionTrimRule();
+            case "instruction_keyword" -> KeywordRule.instruction(p.keywords(siblings));
+            case "instruction_trim" -> TrimRule.instruction();
             case "verdict" -> new VerdictRule(p.mode(), p.number("min_score", 5));
-            case "output_keyword" -> new OutputKeywordRule(p.keywords(siblings));
-            case "output_trim" -> new OutputTrimRule();
+            case "output_keyword" -> KeywordRule.output(p.keywords(siblings));
+            case "output_trim" -> TrimRule.output();
             case "drop_input" -> new DropInputFieldRule();
             case "min_output_length" -> new MinOutputLengthRule((int) p.number("min_chars", 20));
             case "repetition" -> new RepetitionRule((int) p.number("min_repeats", 6));

@@ -14,18 +14,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kun.model.tokenizer.HfTokenizer;
-import dev.kun.pipeline.Outcome;
 import dev.kun.pipeline.RunConfig;
 import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.prompt.LabelPrompt;
-import dev.kun.record.KunRecord;
 import dev.kun.seed.ModelPerplexity;
 import dev.kun.seed.Perplexity;
 import dev.kun.seed.SeedConfig;
 import dev.kun.seed.SeedStage;
 import dev.kun.seed.StableId;
 import dev.kun.testing.Captured;
+import dev.kun.testing.ForwardingStage;
 import dev.kun.testing.SharedDir;
 import dev.kun.testing.TestStages;
 import dev.kun.testing.TinyCheckpoint;
@@ -207,8 +206,8 @@ class SeedCommandTest {
         assertEquals(42.5, pc.maxPpl());
         assertEquals(300, pc.maxTokens());
         assertEquals("m", pc.tokenizer(), "--max-tokens counts with the perplexity model's tokenizer");
-        assertEquals("cuda:1", ppl.device);
-        assertEquals("f16", ppl.dtype);
+        assertEquals("cuda:1", ppl.device.device());
+        assertEquals("f16", ppl.device.dtype());
     }
 
     private static SeedConfig parsed(String... args) {
@@ -370,41 +369,12 @@ class SeedCommandTest {
         }
     }
 
-    /** The stage, throwing once it has been handed {@code crashAfter} records: a kill inside the JVM. */
+    /**
+     * The stage, throwing once it has been handed {@code crashAfter} records: a kill inside the JVM. In
+     * the stage's own batches, so the crashed run scores the records in the groups the whole run does.
+     */
     private static Stage crashing(SeedStage stage, int crashAfter) {
-        return new Stage() {
-            int seen;
-
-            @Override
-            public String name() {
-                return stage.name();
-            }
-
-            @Override
-            public String fingerprint() {
-                return stage.fingerprint();
-            }
-
-            @Override
-            public void restore(KunRecord committed) {
-                stage.restore(committed);
-            }
-
-            // The stage's own batches, so the crashed run scores the records in the groups the whole run does.
-            @Override
-            public int batchSize() {
-                return stage.batchSize();
-            }
-
-            @Override
-            public List<Outcome> process(List<KunRecord> batch) {
-                seen += batch.size();
-                if (seen > crashAfter) {
-                    throw new TestStages.SimulatedCrash();
-                }
-                return stage.process(batch);
-            }
-        };
+        return ForwardingStage.of(stage).crashAfter(crashAfter);
     }
 
     @Test

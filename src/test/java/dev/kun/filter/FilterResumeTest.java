@@ -7,12 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kun.pipeline.OnError;
-import dev.kun.pipeline.Outcome;
 import dev.kun.pipeline.RunConfig;
 import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
-import dev.kun.record.KunRecord;
 import dev.kun.testing.Captured;
+import dev.kun.testing.ForwardingStage;
 import dev.kun.testing.TestStages.SimulatedCrash;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,35 +29,9 @@ class FilterResumeTest {
 
     @TempDir Path dir;
 
-    /** The filter stage that dies, like SIGKILL, after {@code crashAfter} records. */
+    /** The filter stage in batches of 3 that dies, like SIGKILL, after {@code crashAfter} records. */
     private static Stage crashing(FilterStage inner, long crashAfter) {
-        return new Stage() {
-            long seen;
-
-            @Override
-            public String name() {
-                return inner.name();
-            }
-
-            @Override
-            public String fingerprint() {
-                return inner.fingerprint();
-            }
-
-            @Override
-            public int batchSize() {
-                return 3;
-            }
-
-            @Override
-            public List<Outcome> process(List<KunRecord> batch) {
-                seen += batch.size();
-                if (seen > crashAfter) {
-                    throw new SimulatedCrash();
-                }
-                return inner.process(batch);
-            }
-        };
+        return ForwardingStage.of(inner).batchSize(3).crashAfter(crashAfter);
     }
 
     private Path input() throws IOException {

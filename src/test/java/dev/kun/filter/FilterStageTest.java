@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kun.pipeline.Outcome;
 import dev.kun.record.KunRecord;
+import dev.kun.testing.Records;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

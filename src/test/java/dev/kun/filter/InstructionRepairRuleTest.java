@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.kun.filter.PointPromptExamples.Example;
 import dev.kun.record.KunRecord;
+import dev.kun.testing.Records;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

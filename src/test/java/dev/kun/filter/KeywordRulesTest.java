@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kun.record.KunRecord;
+import dev.kun.testing.Records;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -16,7 +17,7 @@ class KeywordRulesTest {
 
     @Test
     void instructionWithAMissingContextIsDropped() {
-        Rule rule = new InstructionKeywordRule(STEP3);
+        Rule rule = KeywordRule.instruction(STEP3);
         assertEquals("instruction_keyword", rule.apply(Records.of("instruction", "请根据以下新闻写一段摘要。")).dropReason());
         assertEquals("instruction_keyword", rule.apply(Records.of("instruction", "帮我提取这段话的关键词")).dropReason());
         KunRecord fine = Records.of("instruction", "请解释什么是“联合开发”，及其风险与收益。", "output", "根据合同……");
@@ -25,7 +26,7 @@ class KeywordRulesTest {
 
     @Test
     void outputWithSelfReferenceDatedKnowledgeOrRefusalIsDropped() {
-        Rule rule = new OutputKeywordRule(STEP6);
+        Rule rule = KeywordRule.output(STEP6);
         for (String output : List.of("作为一个AI语言模型，我不能……", "截至2023年，……", "很抱歉，我无法回答。", "根据我的知识库，……")) {
             assertEquals("output_keyword", rule.apply(Records.of("output", output)).dropReason(), output);
         }
@@ -36,14 +37,14 @@ class KeywordRulesTest {
     @Test
     void missingOrNonStringFieldIsBadInputNotADrop() {
         MissingFieldException missing = assertThrows(MissingFieldException.class,
-                () -> new OutputKeywordRule(STEP6).apply(Records.of("instruction", "x")));
+                () -> KeywordRule.output(STEP6).apply(Records.of("instruction", "x")));
         assertEquals("missing_field", missing.reason());
         assertTrue(missing.getMessage().contains("'output'"), missing.getMessage());
         MissingFieldException notString = assertThrows(MissingFieldException.class,
-                () -> new InstructionKeywordRule(STEP3).apply(Records.parse("{\"instruction\": 12}")));
+                () -> KeywordRule.instruction(STEP3).apply(Records.parse("{\"instruction\": 12}")));
         assertEquals("field_not_string", notString.reason());
         assertEquals("missing_field", assertThrows(MissingFieldException.class,
-                () -> new InstructionKeywordRule(STEP3).apply(Records.parse("{\"instruction\": null}"))).reason());
+                () -> KeywordRule.instruction(STEP3).apply(Records.parse("{\"instruction\": null}"))).reason());
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.kun.filter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kun.testing.Records;
 import org.junit.jupiter.api.Test;
 
 class MinOutputLengthRuleTest {

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 class RuleSetTest {
 
+    /** Each rule as its printed form (the resume fingerprint's) names it, as InstructionKeywordRule. */
     private static List<String> names(RuleSet set) {
-        return set.rules().stream().map(r -> r.getClass().getSimpleName()).toList();
+        return set.rules().stream().map(r -> r.toString().substring(0, r.toString().indexOf('['))).toList();
     }
 
     @Test
@@ -34,11 +35,11 @@ class RuleSetTest {
     @Test
     void namedSetsCarryTheMethodsParametersAndKeywords() {
         RuleSet output = RuleSet.load("output");
-        assertEquals(new OutputKeywordRule(new Keywords(List.of("作为", "根据", "知识库", "2023", "抱歉"))), output.rules().get(0));
+        assertEquals(KeywordRule.output(new Keywords(List.of("作为", "根据", "知识库", "2023", "抱歉"))), output.rules().get(0));
         assertEquals(new MinOutputLengthRule(20), output.rules().get(3));
         assertEquals(new RepetitionRule(6), output.rules().get(4));
         assertEquals(new InstructionRepairRule(5), output.rules().get(5));
-        InstructionKeywordRule step3 = (InstructionKeywordRule) RuleSet.load("instruction").rules().get(0);
+        KeywordRule step3 = (KeywordRule) RuleSet.load("instruction").rules().get(0);
         assertEquals(List.of("新闻", "材料", "图片", "链接", "网址", "根据", "简历", "简介", "文章", "摘要", "文本", "提取", "关键词", "网站"),
                 step3.keywords().words());
         assertEquals(new VerdictRule(VerdictMode.KUN, 5), RuleSet.load("verdict").rules().get(0));
@@ -58,7 +59,7 @@ class RuleSetTest {
         Files.writeString(dir.resolve("extra.json"), "{\"rules\": [{\"rule\": \"verdict\", \"mode\": \"humpback\", \"min_score\": 4}]}");
         RuleSet set = RuleSet.load(file.toString());
         assertEquals(5, set.rules().size());
-        assertEquals(new OutputKeywordRule(new Keywords(List.of("内联", "禁词", "另一个"))), set.rules().get(2));
+        assertEquals(KeywordRule.output(new Keywords(List.of("内联", "禁词", "另一个"))), set.rules().get(2));
         assertEquals(new MinOutputLengthRule(3), set.rules().get(3));
         assertEquals(new VerdictRule(VerdictMode.HUMPBACK, 4), set.rules().get(4));
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.kun.record.KunRecord;
+import dev.kun.testing.Records;
 import org.junit.jupiter.api.Test;
 
 class TrimRulesTest {
@@ -12,10 +13,10 @@ class TrimRulesTest {
     @Test
     void instructionTrimRemovesTrailingSpacesAndNewlinesOnly() {
         KunRecord r = Records.of("instruction", "  什么是民窿？ \n\n ", "output", "答案 \n");
-        KunRecord trimmed = new InstructionTrimRule().apply(r).record();
+        KunRecord trimmed = TrimRule.instruction().apply(r).record();
         assertEquals("  什么是民窿？", trimmed.string("instruction"));
         assertEquals("答案 \n", trimmed.string("output"));
-        assertEquals("什么？\t", new InstructionTrimRule().apply(Records.of("instruction", "什么？\t\n")).record()
+        assertEquals("什么？\t", TrimRule.instruction().apply(Records.of("instruction", "什么？\t\n")).record()
                 .string("instruction"));
     }
 
@@ -23,7 +24,7 @@ class TrimRulesTest {
     void outputTrimTrimsTheOutputAndNotTheInstruction() {
         // The original assigned the trimmed output to "instruction"; that bug must not come back.
         KunRecord r = Records.of("instruction", "什么是民窿？", "output", "民窿是……。\n \n", "dataType", "x");
-        KunRecord trimmed = new OutputTrimRule().apply(r).record();
+        KunRecord trimmed = TrimRule.output().apply(r).record();
         assertEquals("什么是民窿？", trimmed.string("instruction"));
         assertEquals("民窿是……。", trimmed.string("output"));
         assertEquals("x", trimmed.string("dataType"));
@@ -33,8 +34,8 @@ class TrimRulesTest {
     @Test
     void unchangedRecordIsReturnedAsIs() {
         KunRecord r = Records.of("instruction", "好", "output", "好😀");
-        assertSame(r, new OutputTrimRule().apply(r).record());
-        assertSame(r, new InstructionTrimRule().apply(r).record());
+        assertSame(r, TrimRule.output().apply(r).record());
+        assertSame(r, TrimRule.instruction().apply(r).record());
     }
 
     @Test

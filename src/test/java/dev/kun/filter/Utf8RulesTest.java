@@ -13,6 +13,7 @@ import dev.kun.record.KunRecord;
 import dev.kun.record.ReadOptions;
 import dev.kun.record.RecordReader;
 import dev.kun.record.Utf8Text;
+import dev.kun.testing.Records;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -109,7 +110,7 @@ class Utf8RulesTest {
     void aFieldSetByARuleIsReadAsText() throws IOException {
         KunRecord compact = compact(List.of(Records.of("instruction", "问题 \n", "output", "o"))).get(0);
         assertNotNull(compact.utf8("instruction"));
-        KunRecord trimmed = new InstructionTrimRule().apply(compact).record();
+        KunRecord trimmed = TrimRule.instruction().apply(compact).record();
         assertNull(trimmed.utf8("instruction"));
         assertEquals("问题", trimmed.string("instruction"));
         assertNotNull(trimmed.utf8("output"));

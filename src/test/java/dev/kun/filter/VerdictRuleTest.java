@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kun.filter.PointPromptExamples.Example;
+import dev.kun.testing.Records;
 import org.junit.jupiter.api.Test;
 
 class VerdictRuleTest {

@@ -3,10 +3,9 @@ package dev.kun.seed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kun.pipeline.Outcome;
 import dev.kun.record.KunRecord;
+import dev.kun.testing.Records;
 import dev.kun.testing.SharedDir;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,10 +18,9 @@ import org.junit.jupiter.api.Test;
 class SeedCorpusTest {
 
     static List<KunRecord> corpus() throws Exception {
-        ObjectMapper mapper = new ObjectMapper();
         List<KunRecord> out = new ArrayList<>();
         for (String line : Files.readAllLines(SharedDir.require("data/corpus-cmrc2018.jsonl"), StandardCharsets.UTF_8)) {
-            out.add(new KunRecord((ObjectNode) mapper.readTree(line)));
+            out.add(Records.parse(line));
         }
         return out;
     }

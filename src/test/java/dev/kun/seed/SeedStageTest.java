@@ -8,8 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kun.pipeline.Outcome;
-import dev.kun.prompt.LabelPrompt;
+import dev.kun.pipeline.Stage;
 import dev.kun.record.KunRecord;
+import dev.kun.testing.Records;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,17 +18,9 @@ import org.junit.jupiter.api.Test;
 
 class SeedStageTest {
     private static final ObjectMapper MAPPER = new ObjectMapper();
-    private static final String PARAGRAPH = "群聚效应是一个社会动力学的名词，用来描述在一个社会系统里，某件事情的存在已达至一个足够的动量，"
+    static final String PARAGRAPH = "群聚效应是一个社会动力学的名词，用来描述在一个社会系统里，某件事情的存在已达至一个足够的动量，"
             + "使它能够自我维持，并为往后的成长提供动力。这个名词借用自核子物理学中的临界质量，在社会学上的意义是，"
             + "当采用一项创新的人数达到一定数量之后，这项创新便会自行扩散开来，不再需要外力推动。";
-
-    static KunRecord rec(String json) {
-        try {
-            return new KunRecord((ObjectNode) MAPPER.readTree(json));
-        } catch (Exception e) {
-            throw new IllegalArgumentException(e);
-        }
-    }
 
     static KunRecord doc(String id, String text) {
         ObjectNode node = MAPPER.createObjectNode();
@@ -38,7 +31,7 @@ class SeedStageTest {
         return new KunRecord(node);
     }
 
-    static List<Outcome> runEach(SeedStage stage, List<KunRecord> records) {
+    static List<Outcome> runEach(Stage stage, List<KunRecord> records) {
         List<Outcome> out = new ArrayList<>();
         for (KunRecord r : records) {
             out.addAll(stage.process(List.of(r)));
@@ -53,7 +46,7 @@ class SeedStageTest {
     @Test
     void movesTheCleanedDocumentToTextInPlaceAndKeepsOtherFields() {
         SeedStage stage = stage(SeedConfig.defaults().withTextField("output"));
-        KunRecord in = rec("{\"dataType\":\"wiki\",\"output\":\"  第一段 \\r\\n\\r\\n\\r\\n第二段  \",\"question_id\":7,"
+        KunRecord in = Records.parse("{\"dataType\":\"wiki\",\"output\":\"  第一段 \\r\\n\\r\\n\\r\\n第二段  \",\"question_id\":7,"
                 + "\"meta\":{\"a\":[1,2]},\"text\":\"stale\"}");
         Outcome o = stage.process(List.of(in)).get(0);
         assertTrue(o.isKept());
@@ -66,9 +59,9 @@ class SeedStageTest {
     void keepsAnExistingIdAndReplacesANullOne() {
         SeedStage stage = stage(SeedConfig.defaults());
         assertEquals("{\"id\":\"doc-1\",\"text\":\"甲\",\"k\":1}",
-                stage.process(List.of(rec("{\"id\":\"doc-1\",\"text\":\"甲 \",\"k\":1}"))).get(0).record().toString());
+                stage.process(List.of(Records.parse("{\"id\":\"doc-1\",\"text\":\"甲 \",\"k\":1}"))).get(0).record().toString());
         assertEquals("{\"id\":\"" + StableId.of("乙") + "\",\"text\":\"乙\"}",
-                stage.process(List.of(rec("{\"id\":null,\"text\":\"乙\"}"))).get(0).record().toString());
+                stage.process(List.of(Records.parse("{\"id\":null,\"text\":\"乙\"}"))).get(0).record().toString());
     }
 
     @Test
@@ -82,11 +75,11 @@ class SeedStageTest {
     @Test
     void missingOrNonStringTextIsBadInput() {
         SeedStage stage = stage(SeedConfig.defaults());
-        Outcome missing = stage.process(List.of(rec("{\"id\":\"a\",\"body\":\"x\"}"))).get(0);
+        Outcome missing = stage.process(List.of(Records.parse("{\"id\":\"a\",\"body\":\"x\"}"))).get(0);
         assertTrue(missing.isBadInput());
         assertEquals("missing_field", missing.dropReason());
         assertTrue(missing.badInputMessage().contains("'text'"));
-        Outcome number = stage.process(List.of(rec("{\"id\":\"b\",\"text\":42}"))).get(0);
+        Outcome number = stage.process(List.of(Records.parse("{\"id\":\"b\",\"text\":42}"))).get(0);
         assertTrue(number.isBadInput());
         assertEquals("missing_field", number.dropReason());
     }
@@ -215,47 +208,6 @@ class SeedStageTest {
         assertEquals(3, out.get(0).tokensIn(), "stats count the tokens scored");
         assertEquals(8, out.get(1).tokensIn());
         assertFalse(out.get(1).record().has("ppl"), "a rejected record is the input record");
-    }
-
-    @Test
-    void invertMakesPromptCompletionPairsByteExact() {
-        SeedStage stage = stage(SeedConfig.defaults().withInvert(SeedConfig.SftFormat.PROMPT_COMPLETION));
-        List<Outcome> out = runEach(stage, List.of(
-                rec("{\"id\":\"s1\",\"instruction\":\"教育具有哪些社会发展功能？\",\"input\":\"\","
-                        + "\"output\":\"教育具有促进个体发展和社会发展的功能。\",\"source\":\"x\"}"),
-                rec("{\"instruction\":\"翻译成英文。 \",\"input\":\"你好\",\"output\":\"Hello\"}"),
-                rec("{\"id\":\"s3\",\"instruction\":\"空回复\",\"input\":\"\",\"output\":\"  \"}"),
-                rec("{\"id\":\"s4\",\"instruction\":\" \",\"output\":\"有回复\"}"),
-                rec("{\"id\":\"s5\",\"output\":\"没有指令\"}")));
-        assertEquals("{\"id\":\"s1\",\"prompt\":\"<|im_start|>user请直接告诉我，以下回复最有可能对应的指令是什么：\\n"
-                + "教育具有促进个体发展和社会发展的功能。<|im_end|>\\n<|im_start|>assistant\\n\","
-                + "\"completion\":\"教育具有哪些社会发展功能？<|im_end|>\"}", out.get(0).record().toString());
-        assertEquals(LabelPrompt.render("教育具有促进个体发展和社会发展的功能。"), out.get(0).record().string("prompt"));
-        assertEquals("翻译成英文。\n你好<|im_end|>", out.get(1).record().string("completion"));
-        assertEquals(StableId.of("Hello"), out.get(1).record().id());
-        assertEquals("empty_output", out.get(2).dropReason());
-        assertEquals("empty_instruction", out.get(3).dropReason());
-        assertTrue(out.get(4).isBadInput());
-    }
-
-    @Test
-    void invertMessagesFormatAndRestore() {
-        SeedConfig config = SeedConfig.defaults().withInvert(SeedConfig.SftFormat.MESSAGES);
-        KunRecord pair = rec("{\"id\":\"s1\",\"instruction\":\"问题\",\"output\":\"" + PARAGRAPH + "\"}");
-        KunRecord out = stage(config).process(List.of(pair)).get(0).record();
-        assertEquals("user", out.json().get("messages").get(0).get("role").asText());
-        assertEquals(LabelPrompt.TEXT + "\n" + PARAGRAPH, out.json().get("messages").get(0).get("content").asText());
-        assertEquals("问题", out.json().get("messages").get(1).get("content").asText());
-        SeedStage resumed = stage(config);
-        resumed.restore(out);
-        assertEquals("duplicate_exact", resumed.process(List.of(pair)).get(0).dropReason());
-
-        SeedConfig pc = SeedConfig.defaults().withInvert(SeedConfig.SftFormat.PROMPT_COMPLETION);
-        KunRecord written = stage(pc).process(List.of(pair)).get(0).record();
-        SeedStage resumedPc = stage(pc);
-        resumedPc.restore(written);
-        assertEquals("duplicate_exact", resumedPc.process(List.of(pair)).get(0).dropReason());
-        assertThrows(IllegalStateException.class, () -> resumedPc.restore(doc("x", "not a pair")));
     }
 
     @Test

@@ -3,11 +3,8 @@ package dev.kun.testing;
 import dev.kun.Kun;
 import dev.kun.cli.InputFormatOptions;
 import dev.kun.cli.IoOptions;
-import dev.kun.pipeline.Outcome;
 import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
-import dev.kun.record.KunRecord;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -35,37 +32,8 @@ public final class TestStageCommand implements Callable<Integer> {
             case "passthrough" -> TestStages.passthrough(crashAfter);
             default -> TestStages.identity();
         };
-        Stage run = sleepMillis == 0 && settings.isEmpty() ? s : new Stage() {
-            @Override
-            public String name() {
-                return s.name();
-            }
-
-            @Override
-            public String fingerprint() {
-                return s.fingerprint() + settings;
-            }
-
-            @Override
-            public int batchSize() {
-                return s.batchSize();
-            }
-
-            @Override
-            public void restore(KunRecord committed) {
-                s.restore(committed);
-            }
-
-            @Override
-            public List<Outcome> process(List<KunRecord> records) {
-                try {
-                    Thread.sleep(sleepMillis);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                return s.process(records);
-            }
-        };
+        Stage run = sleepMillis == 0 && settings.isEmpty() ? s
+                : ForwardingStage.of(s).sleepMillis(sleepMillis).fingerprintSuffix(settings);
         return new StageRunner(io.runConfig(format, null)).run(run);
     }
 
