@@ -1,6 +1,8 @@
 package dev.kun.generate;
 
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * A backend that completes prompts: the in-process engine or an OpenAI-compatible server. Stages never
@@ -14,6 +16,19 @@ public interface TextGenerator extends AutoCloseable {
      * {@linkplain Generation#failed failed} generation; the others go on.
      */
     List<Generation> generate(List<GenerationRequest> requests);
+
+    /**
+     * Submits one request and returns at once; the future completes with its generation (or a failed
+     * generation). {@code onText}, when not null, receives the generated text piece by piece as it is
+     * decoded, on the backend's thread (a server streams it). Cancelling the future gives up the request
+     * and frees what it held. A backend that batches continuously shares its slots between every request
+     * submitted, whichever call it came from; this default runs it alone on the caller's thread.
+     */
+    default CompletableFuture<Generation> submit(GenerationRequest request, Consumer<String> onText) {
+        Generation g = generate(List.of(request)).get(0);
+        if (onText != null && !g.isFailure() && !g.text().isEmpty()) onText.accept(g.text());
+        return CompletableFuture.completedFuture(g);
+    }
 
     /** Longest prompt plus generation, in tokens, that the model accepts. */
     int contextLength();
