@@ -25,6 +25,7 @@ final class JsonArraySource implements RecordSource {
     private final JsonParser parser;
     private final long maxElementBytes;
     private boolean done;
+    private boolean failed;
     private long line;
 
     /** {@code data} is positioned at the opening {@code [}, as {@link RecordReader} peeked at it. */
@@ -77,8 +78,14 @@ final class JsonArraySource implements RecordSource {
                     (utf8 ? "" : "malformed JSON: ") + m + " (rest of the file not read)", null);
         } catch (IOException e) {
             done = true;
+            failed = true;
             return InputRecord.bad(name, line, "unreadable_file", "read failed: " + RecordReader.describe(e), null);
         }
+    }
+
+    @Override
+    public boolean failed() {
+        return failed;
     }
 
     @Override

@@ -26,8 +26,16 @@ abstract class LineSource implements RecordSource {
             return read();
         } catch (IOException e) {
             failed = true;
-            return InputRecord.bad(name, lines.lineNumber() + 1, "unreadable_file", "read failed: " + RecordReader.describe(e), null);
+            // The line the failure cut short (a gzip file cut mid-line) goes with the error, not lost.
+            String fragment = lines.length() > 0 && !lines.tooLong()
+                    ? new String(lines.bytes(), 0, lines.length(), StandardCharsets.UTF_8) : null;
+            return InputRecord.bad(name, lines.lineNumber() + 1, "unreadable_file", "read failed: " + RecordReader.describe(e), fragment);
         }
+    }
+
+    @Override
+    public boolean failed() {
+        return failed;
     }
 
     /** The next item of this format, or null at the end; read failures are thrown. */

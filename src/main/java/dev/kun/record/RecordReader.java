@@ -87,6 +87,9 @@ public final class RecordReader implements Closeable {
     /** Where the item after the last one returned starts. */
     public Position position() {
         if (source == null) return new Position(fileIndex, 0, 0, 0);
+        // A file whose reading failed has given all it will (its last item says so): the next starts after it,
+        // so a run resumed here does not read up to the failure again and report it twice.
+        if (source.failed()) return new Position(fileIndex + 1, 0, 0, 0);
         return new Position(fileIndex, itemsInFile, source.offset(), source.line());
     }
 
@@ -142,7 +145,9 @@ public final class RecordReader implements Closeable {
         buffered.mark(2);
         boolean gzip = buffered.read() == 0x1f && buffered.read() == 0x8b;
         buffered.reset();
-        InputStream data = gzip ? new BufferedInputStream(new GZIPInputStream(buffered, 1 << 16), 1 << 16) : buffered;
+        InputStream data = gzip
+                ? new BufferedInputStream(new NoReadAheadInputStream(new GZIPInputStream(buffered, 1 << 16)), 1 << 16)
+                : buffered;
         boolean text = options.format() == InputFormat.TEXT
                 || (options.format() == InputFormat.AUTO && file.looksLikeText());
         if (!text && at.offset() == 0 && startsWithArray(data)) {

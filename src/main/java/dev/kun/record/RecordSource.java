@@ -23,6 +23,11 @@ interface RecordSource extends Closeable {
     /** Raw (possibly compressed) bytes read so far, for progress. */
     long rawBytes();
 
+    /** True once reading failed (a file cut short): the last item returned said so, and there are no more. */
+    default boolean failed() {
+        return false;
+    }
+
     /** False for a file that could not be opened, which is not reported as empty besides. */
     default boolean opened() {
         return true;
