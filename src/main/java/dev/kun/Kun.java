@@ -63,6 +63,7 @@ public final class Kun implements Callable<Integer> {
 
     /** Runs kun with {@code args} and returns the exit code instead of exiting (tests call this). */
     public static int run(String... args) {
+        StderrLogging.showCudaWarnings(StderrLogging.asksForCudaOrDetail(args));
         CommandLine cli = commandLineFor(args);
         try {
             return cli.execute(args);
