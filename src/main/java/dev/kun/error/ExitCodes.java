@@ -10,6 +10,8 @@ public final class ExitCodes {
     public static final int USAGE = 2;
     public static final int BAD_INPUT = 3;
     public static final int BACKEND = 4;
+    /** The machine, not the input or the arguments: a disk full, a read-only file system, an output that cannot be written. */
+    public static final int ENVIRONMENT = 5;
 
     /** Rows for picocli's {@code exitCodeList}: "code:description". */
     public static final String[] HELP_LIST = {
@@ -18,6 +20,7 @@ public final class ExitCodes {
         " 2:usage error (bad option, or a checkpoint from different arguments)",
         " 3:bad input (the message names file and line)",
         " 4:model or backend failure",
+        " 5:environment: disk full or unwritable output",
     };
 
     private ExitCodes() {}

@@ -24,6 +24,8 @@ import java.util.zip.GZIPOutputStream;
  * the file back to a committed length and go on writing identical bytes.
  */
 public final class JsonlWriter implements Closeable {
+    /** The file written, named in write failures; null for stdout. */
+    private final Path path;
     private final FileChannel channel;
     private final Counting counting;
     private final boolean gzip;
@@ -31,11 +33,8 @@ public final class JsonlWriter implements Closeable {
     private GZIPOutputStream member;
     private final boolean ownsSink;
 
-    private JsonlWriter(FileChannel channel, OutputStream sink, long length, boolean gzip) {
-        this(channel, sink, length, gzip, false);
-    }
-
-    private JsonlWriter(FileChannel channel, OutputStream sink, long length, boolean gzip, boolean ownsSink) {
+    private JsonlWriter(Path path, FileChannel channel, OutputStream sink, long length, boolean gzip, boolean ownsSink) {
+        this.path = path;
         this.ownsSink = ownsSink;
         this.channel = channel;
         this.counting = new Counting(sink, length);
@@ -55,9 +54,14 @@ public final class JsonlWriter implements Closeable {
             ch.close();
             throw KunException.usage(path + " is being written by another kun process");
         }
-        ch.truncate(length);
-        ch.position(length);
-        return new JsonlWriter(ch, Channels.newOutputStream(ch), length, gzip);
+        try {
+            ch.truncate(length);
+            ch.position(length);
+        } catch (IOException e) {
+            ch.close();
+            throw new WriteFailedException(path, e);
+        }
+        return new JsonlWriter(path, ch, Channels.newOutputStream(ch), length, gzip, false);
     }
 
     /**
@@ -65,12 +69,12 @@ public final class JsonlWriter implements Closeable {
      * pipe): such a file can be neither cut back nor replaced by a rename. {@link #close()} closes it.
      */
     public static JsonlWriter toSpecialFile(Path path, boolean gzip) throws IOException {
-        return new JsonlWriter(null, Files.newOutputStream(path), 0, gzip, true);
+        return new JsonlWriter(path, null, Files.newOutputStream(path), 0, gzip, true);
     }
 
     /** Writes to {@code out} (stdout), which {@link #close()} flushes but does not close. */
     public static JsonlWriter to(OutputStream out) {
-        return new JsonlWriter(null, out, 0, false);
+        return new JsonlWriter(null, null, out, 0, false, false);
     }
 
     /** True when {@code path}'s name asks for gzip. */
@@ -79,8 +83,12 @@ public final class JsonlWriter implements Closeable {
     }
 
     public void write(KunRecord record) throws IOException {
-        record.writeTo(body);
-        body.write('\n');
+        try {
+            record.writeTo(body);
+            body.write('\n');
+        } catch (IOException e) {
+            throw failed(e);
+        }
     }
 
     public void write(ObjectNode json) throws IOException {
@@ -89,8 +97,17 @@ public final class JsonlWriter implements Closeable {
 
     /** Writes one already serialised JSON object and the line end. */
     public void writeLine(byte[] json) throws IOException {
-        body.write(json);
-        body.write('\n');
+        try {
+            body.write(json);
+            body.write('\n');
+        } catch (IOException e) {
+            throw failed(e);
+        }
+    }
+
+    /** {@code e} with the file named, so a disk-full error says which file it hit; stdout's stay as they are. */
+    private IOException failed(IOException e) {
+        return path == null || e instanceof WriteFailedException ? e : new WriteFailedException(path, e);
     }
 
     /** Flushes, ends the gzip member and forces the file to disk; returns the committed length in bytes. */
@@ -105,12 +122,16 @@ public final class JsonlWriter implements Closeable {
      * is with the operating system and the returned length is a place a resumed run can cut back to.
      */
     public long flush() throws IOException {
-        body.flush();
-        if (member != null) {
-            member.close();
-            member = null;
+        try {
+            body.flush();
+            if (member != null) {
+                member.close();
+                member = null;
+            }
+            counting.flush();
+        } catch (IOException e) {
+            throw failed(e);
         }
-        counting.flush();
         // PrintStream swallows a broken pipe (kun ... | head): stop instead of working for nobody.
         if (channel == null && counting.sink() instanceof PrintStream ps && ps.checkError()) {
             throw new StdoutClosedException();
@@ -124,7 +145,11 @@ public final class JsonlWriter implements Closeable {
      * writer goes on writing (the force may then take some later bytes along, which is harmless).
      */
     public void sync() throws IOException {
-        if (channel != null && fsync()) channel.force(false);
+        try {
+            if (channel != null && fsync()) channel.force(false);
+        } catch (IOException e) {
+            throw failed(e);
+        }
     }
 
     /**
@@ -159,8 +184,12 @@ public final class JsonlWriter implements Closeable {
     @Override
     public void close() throws IOException {
         commit();
-        if (channel != null) channel.close();
-        if (ownsSink) counting.sink().close();
+        try {
+            if (channel != null) channel.close();
+            if (ownsSink) counting.sink().close();
+        } catch (IOException e) {
+            throw failed(e);
+        }
     }
 
     /** Routes writes into the current gzip member, opening one on the first write after a commit. */
