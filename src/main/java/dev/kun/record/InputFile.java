@@ -21,6 +21,15 @@ public record InputFile(String name, Path path, long size, long modifiedMillis) 
 
     /** Expands directories (every readable record file inside, sorted by name) and keeps order otherwise. */
     public static List<InputFile> resolve(List<String> inputs) {
+        return resolve(inputs, List.of());
+    }
+
+    /**
+     * As {@link #resolve(List)}, leaving out of a directory's files those in {@code own}: the files the run
+     * itself writes ({@code -i d -o d/out.jsonl}), which would otherwise become input of its own rerun. A
+     * file named as input itself is kept, and the runner refuses it.
+     */
+    public static List<InputFile> resolve(List<String> inputs, List<Path> own) {
         List<InputFile> files = new ArrayList<>();
         for (String input : inputs.isEmpty() ? List.of(STDIN) : inputs) {
             if (input.equals(STDIN)) {
@@ -31,7 +40,7 @@ public record InputFile(String name, Path path, long size, long modifiedMillis) 
             if (Files.isDirectory(path)) {
                 List<Path> inside;
                 try (Stream<Path> list = Files.list(path)) {
-                    inside = list.filter(p -> Files.isRegularFile(p) && isRecordFile(p)).sorted().toList();
+                    inside = list.filter(p -> Files.isRegularFile(p) && isRecordFile(p) && !isOneOf(p, own)).sorted().toList();
                 } catch (IOException e) {
                     throw KunException.badInput(input + ": cannot list directory: " + e.getMessage());
                 }
@@ -43,6 +52,18 @@ public record InputFile(String name, Path path, long size, long modifiedMillis) 
             }
         }
         return files;
+    }
+
+    private static boolean isOneOf(Path p, List<Path> files) {
+        Path abs = p.toAbsolutePath().normalize();
+        for (Path f : files) {
+            try {
+                if (abs.equals(f.toAbsolutePath().normalize()) || (Files.exists(f) && Files.isSameFile(p, f))) return true;
+            } catch (IOException e) {
+                // Cannot tell: keep it as input, and let reading report whatever is wrong with it.
+            }
+        }
+        return false;
     }
 
     private static InputFile of(String name, Path path) {
