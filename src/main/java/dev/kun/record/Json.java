@@ -61,6 +61,37 @@ public final class Json {
         return null;
     }
 
+    /**
+     * {@code node} as JSON text in which every lone surrogate is written as its {@code \\uXXXX} escape
+     * (as it most likely came in): valid Unicode that reads back as exactly {@code node}, for a reject's
+     * {@code raw} when the record itself cannot be written.
+     */
+    public static String escapedText(JsonNode node) {
+        String s;
+        try {
+            s = MAPPER.writeValueAsString(node);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a tree that cannot be written: a bug", e);
+        }
+        StringBuilder out = null;
+        for (int i = 0, n = s.length(); i < n; i++) {
+            char c = s.charAt(i);
+            boolean lone = Character.isSurrogate(c) && !(Character.isHighSurrogate(c) && i + 1 < n
+                    && Character.isLowSurrogate(s.charAt(i + 1)));
+            if (lone) {
+                if (out == null) out = new StringBuilder(s.length() + 12).append(s, 0, i);
+                out.append(String.format("\\u%04x", (int) c));
+            } else {
+                if (out != null) out.append(c);
+                if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    i++;
+                    if (out != null) out.append(s.charAt(i));
+                }
+            }
+        }
+        return out == null ? s : out.toString();
+    }
+
     /** True when every surrogate in {@code s} is part of a high-low pair. */
     public static boolean isValidUtf16(String s) {
         for (int i = 0, n = s.length(); i < n; i++) {
