@@ -164,9 +164,18 @@ public final class StageRunner {
                                 config.checkpointEvery() - (int) (consumed % config.checkpointEvery()));
                         batch.clear();
                         InputRecord item;
+                        InputRecord failure = null;
                         while (batch.size() < room && (item = reader.next()) != null) {
-                            if (item.isBad() && config.onError() == OnError.FAIL) throw badInput(item.source(), item.message());
+                            if (item.isBad() && config.onError() == OnError.FAIL) {
+                                failure = item;
+                                break;
+                            }
                             batch.add(item);
+                        }
+                        if (failure != null) {
+                            // A record read before it may be bad input for the stage: the first bad line is the one to name.
+                            if (!batch.isEmpty()) process(batch);
+                            throw badInput(failure.source(), failure.message());
                         }
                         if (batch.isEmpty()) break;
                         process(batch);
@@ -216,7 +225,8 @@ public final class StageRunner {
                     // Checked here, on the way out, so it covers text from the input and text a stage made.
                     String message = "field '" + broken + "' holds a lone surrogate (not valid Unicode)";
                     if (config.onError() == OnError.FAIL) throw badInput(item.source(), message);
-                    skipBadInput(item.source(), "invalid_unicode", message, null, null);
+                    // The record cannot be written as fields (no UTF-8 form), so it goes whole into raw, escaped.
+                    skipBadInput(item.source(), "invalid_unicode", message, Json.escapedText(record.json()), null);
                 } else if (outcome.isBadInput()) {
                     if (config.onError() == OnError.FAIL) throw badInput(item.source(), outcome.badInputMessage());
                     skipBadInput(item.source(), outcome.dropReason(), outcome.badInputMessage(), null, record);

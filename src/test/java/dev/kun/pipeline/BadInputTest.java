@@ -148,6 +148,30 @@ class BadInputTest {
     }
 
     @Test
+    void aLoneSurrogateRejectKeepsTheWholeRecordInRaw() throws IOException {
+        String line = "{\"id\":\"x9\",\"text\":\"a\\ud800b 中\",\"n\":[1,2.50],\"k\\udc00\":null}";
+        Path p = file("lone.jsonl", utf8(line + "\n"));
+        JsonNode reject = check(p, "invalid_unicode", p + ":2: field 'text' holds a lone surrogate (not valid Unicode)");
+        assertEquals(p + ":2", reject.get("source").asText());
+        assertEquals("field 'text' holds a lone surrogate (not valid Unicode)", reject.get("error").asText());
+        // raw is valid Unicode (written as UTF-8 like everything else) and reads back as the very record.
+        String raw = reject.get("raw").asText();
+        assertTrue(Json.isValidUtf16(raw), raw);
+        assertEquals(Json.MAPPER.readTree(line), Json.MAPPER.readTree(raw));
+        assertEquals("{\"id\":\"x9\",\"text\":\"a\\ud800b 中\",\"n\":[1,2.50],\"k\\udc00\":null}", raw);
+    }
+
+    @Test
+    void failModeNamesTheFirstBadLineEvenWhenALaterOneIsFoundFirst() throws IOException {
+        // Line 2 lacks the field the stage needs (found when the batch is processed); line 3 is not JSON
+        // (found while the batch is read, before line 2 is looked at).
+        Path p = file("order.jsonl", utf8("{\"no_text\":1}\n{broken\n"));
+        Captured c = kun("test-stage", "--stage", "dedup", "--batch", "4", "-i", p.toString(), "-o", dir.resolve("o.jsonl").toString());
+        assertEquals(3, c.code(), c.stderr());
+        assertEquals("kun: " + p + ":2: no text field\n", c.stderr());
+    }
+
+    @Test
     void blankLinesAreSkippedSilently() throws IOException {
         Path p = file("b.jsonl", utf8("\n   \r\n\t\n"));
         Captured c = kun("test-stage", "-i", p.toString());
