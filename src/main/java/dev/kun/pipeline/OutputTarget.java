@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
 
 /**
  * One file a run writes ({@code -o}, {@code --rejects} or {@code --stats}), at the place a write to it
@@ -23,6 +24,8 @@ final class OutputTarget {
     /** Where the data lands: the named path, or the end of its links. */
     final Path path;
     final boolean special;
+    /** The identity (device and inode) of the .part file this run opened, to check at the end. */
+    private Object partKey;
 
     private OutputTarget(String option, Path path) {
         this.option = option;
@@ -46,7 +49,24 @@ final class OutputTarget {
      */
     JsonlWriter open(long committed) throws IOException {
         boolean gzip = JsonlWriter.gzipName(path);
-        return special ? JsonlWriter.toSpecialFile(path, gzip) : JsonlWriter.resume(part(), committed, gzip);
+        if (special) return JsonlWriter.toSpecialFile(path, gzip);
+        JsonlWriter writer = JsonlWriter.resume(part(), committed, gzip);
+        partKey = Files.readAttributes(part(), BasicFileAttributes.class).fileKey();
+        return writer;
+    }
+
+    /**
+     * Refuses to go on when {@link #part()} is no longer the file this run opened or does not hold the
+     * {@code length} bytes it wrote: something else replaced or cut it, and it must not be marked complete.
+     */
+    void requireIntact(long length) throws IOException {
+        Path part = part();
+        BasicFileAttributes now = Files.exists(part) ? Files.readAttributes(part, BasicFileAttributes.class) : null;
+        if (now == null || now.size() != length || (partKey != null && !partKey.equals(now.fileKey()))) {
+            throw KunException.usage(part + " was replaced or changed by another process while this run wrote it ("
+                    + (now == null ? "it is gone" : now.size() + " bytes, " + length + " written") + "); nothing is marked"
+                    + " complete: rerun with --force to start over");
+        }
     }
 
     /** Puts the finished {@link #part()} in place under the final name. */

@@ -10,6 +10,7 @@ import dev.kun.record.Json;
 import dev.kun.record.KunRecord;
 import dev.kun.record.ReadOptions;
 import dev.kun.record.RecordReader;
+import dev.kun.record.RecordReader.Position;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,21 +20,26 @@ import java.util.Locale;
 /**
  * Where a run starts: from nothing, or from the checkpoint an earlier run with the same arguments left
  * ({@code OUTPUT.checkpoint}). Owns the fingerprint that says which arguments those are, the refusal of a
- * checkpoint written under others, the check that the .part files still hold what it committed, and the
- * replay of the committed output through {@link Stage#restore} so a stateful stage is where it was.
+ * checkpoint written under others or out of step with the files (a position past the input, .part files
+ * shorter than committed, finished files changed since), and the replay of the committed output through
+ * {@link Stage#restore} so a stateful stage is where it was.
  */
 final class Resume {
     private final OutputTargets targets;
+    private final List<InputFile> files;
     /** Null when the output is stdout or a special file. */
     private final Path checkpointPath;
     private final boolean resumable;
     private final ObjectNode fingerprint;
+    private final int checkpointEvery;
 
-    Resume(OutputTargets targets, boolean resumable, ObjectNode fingerprint) {
+    Resume(OutputTargets targets, List<InputFile> files, boolean resumable, Stage stage, RunConfig config) {
         this.targets = targets;
+        this.files = files;
         this.checkpointPath = targets.outputIsFile() ? Checkpoint.pathFor(targets.output.path) : null;
         this.resumable = resumable;
-        this.fingerprint = fingerprint;
+        this.fingerprint = fingerprint(stage, files, config);
+        this.checkpointEvery = config.checkpointEvery();
     }
 
     Path checkpointPath() {
@@ -45,28 +51,67 @@ final class Resume {
     }
 
     /**
-     * The checkpoint to go on from, or null to start from the beginning. Refuses to start over a finished
-     * output kun did not write, and a checkpoint written under different arguments.
+     * The checkpoint to go on from (complete or not), or null to start from the beginning. Refuses a
+     * checkpoint written under different arguments or one that does not fit the files, and refuses to
+     * start over any output, rejects or stats file kun did not write (see
+     * {@link OutputTargets#refuseFilesKunDidNotWrite}).
      */
     Checkpoint load() throws IOException {
-        if (!resumable && checkpointPath != null) {
-            // Not resumable (stdin), yet still never the silent overwrite of a file kun did not write.
-            if (Files.exists(targets.output.path) && !Files.exists(checkpointPath)) throw existsWithoutCheckpoint();
+        boolean exists = checkpointPath != null && Files.exists(checkpointPath);
+        if (!resumable) {
+            Checkpoint previous = null;
+            if (exists) {
+                try {
+                    previous = Checkpoint.read(checkpointPath);
+                } catch (KunException damaged) {
+                    // Its presence still marks the output as kun's; it names nothing else.
+                }
+            }
+            targets.refuseFilesKunDidNotWrite(exists, previous);
             // This run replaces the output and cannot resume: a checkpoint of an earlier run is stale.
-            Files.deleteIfExists(checkpointPath);
+            if (exists) Files.deleteIfExists(checkpointPath);
+            return null;
         }
-        Checkpoint checkpoint = resumable && Files.exists(checkpointPath) ? Checkpoint.read(checkpointPath) : null;
-        if (checkpoint != null) {
-            checkFingerprint(checkpoint);
-        } else if (targets.output != null && Files.exists(targets.output.path) && resumable) {
-            throw existsWithoutCheckpoint();
+        if (!exists) {
+            targets.refuseFilesKunDidNotWrite(false, null);
+            return null;
         }
+        Checkpoint checkpoint = Checkpoint.read(checkpointPath);
+        checkFingerprint(checkpoint);
+        requireFitsInputs(checkpoint);
         return checkpoint;
     }
 
-    private KunException existsWithoutCheckpoint() {
-        return KunException.usage(targets.output + " exists and has no checkpoint, so it may be another run's"
-                + " finished output; rerun with --force to overwrite it");
+    /**
+     * The checkpoint's place in the input must exist in the files the fingerprint pinned: a file index in
+     * range, a position no further into a plain file than its size, a record count at a checkpoint boundary.
+     */
+    private void requireFitsInputs(Checkpoint c) throws IOException {
+        Position at = c.position();
+        if (at.file() > files.size() || (at.file() == files.size() && (at.items() > 0 || at.offset() > 0))) {
+            throw Checkpoint.damaged(checkpointPath, "its input position (file " + at.file() + ") is past the "
+                    + files.size() + " input files");
+        }
+        if (at.file() < files.size() && at.offset() > 0) {
+            InputFile f = files.get(at.file());
+            if (f.size() >= 0 && at.offset() > f.size() && !gzip(f.path())) {
+                throw Checkpoint.damaged(checkpointPath, "its input position (byte " + at.offset() + ") is past the end of "
+                        + f.name() + " (" + f.size() + " bytes)");
+            }
+        }
+        if (!c.complete() && c.consumed() % checkpointEvery != 0) {
+            throw Checkpoint.damaged(checkpointPath, "it commits " + c.consumed() + " records, not a multiple of"
+                    + " --checkpoint-every " + checkpointEvery);
+        }
+        if (c.rejectsBytes() > 0 && targets.rejects == null) {
+            throw Checkpoint.damaged(checkpointPath, "it counts rejects bytes but this run writes no rejects file");
+        }
+    }
+
+    private static boolean gzip(Path p) throws IOException {
+        try (var in = Files.newInputStream(p)) {
+            return in.read() == 0x1f && in.read() == 0x8b;
+        }
     }
 
     private void checkFingerprint(Checkpoint checkpoint) {
@@ -86,7 +131,7 @@ final class Resume {
 
     /**
      * A rerun of a finished command: finishes the renames a crash may have left undone and says so;
-     * nothing is redone.
+     * nothing is redone. The files must still be the ones the run finished, byte for byte in length.
      */
     void alreadyComplete(Checkpoint checkpoint) throws IOException {
         OutputTarget output = targets.output;
@@ -98,8 +143,19 @@ final class Resume {
             throw KunException.usage(checkpointPath + " says the run is complete but " + output
                     + " is missing; rerun with --force to redo it");
         }
+        requireLengthOfFinished(output.path, checkpoint.outputBytes());
+        if (rejects != null && !rejects.special) requireLengthOfFinished(rejects.path, checkpoint.rejectsBytes());
         System.err.println("kun: " + output + " is already complete (" + checkpointPath + "); use --force to redo it");
         System.err.println(StageStats.fromJson(checkpoint.stats()).summary());
+    }
+
+    private void requireLengthOfFinished(Path file, long length) throws IOException {
+        long size = Files.exists(file) ? Files.size(file) : -1;
+        if (size != length) {
+            throw KunException.usage(checkpointPath + " says the run is complete with " + length + " bytes in " + file
+                    + ", which has " + (size < 0 ? "gone missing" : size + " bytes") + ": it was changed after kun"
+                    + " finished; rerun with --force to redo it");
+        }
     }
 
     /** Refuses a .part file shorter than the bytes its checkpoint committed (someone cut or replaced it). */

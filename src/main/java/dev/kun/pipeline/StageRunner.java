@@ -12,6 +12,7 @@ import dev.kun.record.RecordReader;
 import dev.kun.record.RecordReader.Position;
 import dev.kun.record.RejectWriter;
 import dev.kun.record.StdoutClosedException;
+import dev.kun.record.WriteFailedException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -38,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * goes on (see {@link Resume}); the result is byte-identical to a run that never stopped. At the end the
  * .part files are renamed and the checkpoint says {@code complete}; rerunning then prints "already
  * complete" unless {@code --force}. Checkpoints sit at fixed record counts, never at times, so output
- * bytes never depend on timing. Which files may be written at all is {@link OutputTargets}'s call.
+ * bytes never depend on timing. Which files may be written at all is {@link OutputTargets}'s call, and
+ * while a run writes them {@link OutputLock} keeps every other kun process off them.
  */
 public final class StageRunner {
     /** Made on the first message, so a run that logs nothing never starts logback (see LoggingOptions). */
@@ -69,22 +71,46 @@ public final class StageRunner {
      * Does not close the stage.
      */
     public int run(Stage stage) {
+        Run run = null;
         try {
-            return new Run(stage).execute();
+            run = new Run(stage);
+            return run.execute();
         } catch (StdoutClosedException e) {
             // As `grep ... | head` does: the reader has what it asked for, so no error and no "bug" exit code.
-            System.err.println("kun: stdout was closed by its reader; stopped early");
+            System.err.println("kun: stdout was closed by its reader; stopped early" + leftBehind(run));
             return ExitCodes.OK;
+        } catch (WriteFailedException e) {
+            if ("Broken pipe".equals(e.reason())) {
+                // A named pipe or /dev/stdout whose reader went away: the same as stdout closed.
+                System.err.println("kun: " + e.file() + " was closed by its reader; stopped early" + leftBehind(run));
+                return ExitCodes.OK;
+            }
+            // Disk full, quota, an I/O error: the machine's to fix, and the last checkpoint still stands.
+            throw new KunException(ExitCodes.ENVIRONMENT, e.getMessage() + resumeHint(run), e);
         } catch (java.nio.file.FileSystemException e) {
             // A path kun cannot use (permissions, a directory where a file goes): the user's to fix, not a bug.
             String why = e.getReason() != null ? e.getReason()
                     : e instanceof java.nio.file.AccessDeniedException ? "permission denied"
                     : e instanceof java.nio.file.NoSuchFileException ? "no such file or directory"
                     : e.getClass().getSimpleName();
-            throw new KunException(ExitCodes.USAGE, e.getFile() + ": " + why, e);
+            boolean environment = e instanceof java.nio.file.AccessDeniedException || "Read-only file system".equals(e.getReason());
+            throw new KunException(environment ? ExitCodes.ENVIRONMENT : ExitCodes.USAGE, e.getFile() + ": " + why
+                    + (environment ? resumeHint(run) : ""), e);
         } catch (IOException e) {
             throw new KunException(ExitCodes.INTERNAL, "I/O error: " + e.getMessage(), e);
         }
+    }
+
+    /** What a failed run that can resume should say about the rerun. */
+    private static String resumeHint(Run run) {
+        return run != null && run.resumable
+                ? "; fix that and rerun the same command: it resumes from the last checkpoint" : "";
+    }
+
+    /** What a run its reader stopped leaves: rejects as .part, no stats; the same command starts over. */
+    private static String leftBehind(Run run) {
+        if (run == null || run.targets.rejects == null || run.targets.rejects.special) return "";
+        return " (rejects so far in " + run.targets.rejects.part() + ", no stats; rerun to start over)";
     }
 
     /** The state of one run. */
@@ -105,15 +131,25 @@ public final class StageRunner {
 
         Run(Stage stage) {
             this.stage = stage;
-            this.files = InputFile.resolve(config.inputs());
             this.targets = new OutputTargets(config);
+            this.files = InputFile.resolve(config.inputs(), targets.ownFiles());
             this.resumable = targets.outputIsFile() && files.stream().noneMatch(InputFile::isStream);
-            this.resume = new Resume(targets, resumable, Resume.fingerprint(stage, files, config));
+            this.resume = new Resume(targets, files, resumable, stage, config);
             this.stats = new StageStats(stage.name());
         }
 
         int execute() throws IOException {
             targets.check(files);
+            // Before anything is read or deleted: --force must never take over a live run's files.
+            List<OutputLock> locks = OutputLock.acquireAll(targets);
+            try {
+                return executeLocked();
+            } finally {
+                OutputLock.releaseAll(locks);
+            }
+        }
+
+        private int executeLocked() throws IOException {
             if (config.force()) targets.discardEarlierRun(resume.checkpointPath());
             Checkpoint checkpoint = resume.load();
             if (checkpoint != null && checkpoint.complete()) {
@@ -271,7 +307,8 @@ public final class StageRunner {
                 if (rejects != null) rejects.sync();
                 return;
             }
-            Checkpoint checkpoint = new Checkpoint(false, resume.fingerprint(), position, consumed, outBytes, rejectBytes, statsNow());
+            Checkpoint checkpoint = new Checkpoint(false, resume.fingerprint(), position, consumed, outBytes, rejectBytes,
+                    statsNow(), targets.statsName());
             committer.submit(out, rejects, checkpoint, resume.checkpointPath());
         }
 
@@ -288,6 +325,10 @@ public final class StageRunner {
             long rejectBytes = rejects == null ? 0 : rejects.commit();
             out.close();
             if (rejects != null) rejects.close();
+            // Never mark complete what this run did not write in full: the .part files must be the ones it
+            // opened, with the bytes it wrote (the locks keep other kun runs off them; this catches the rest).
+            if (targets.outputIsFile()) targets.output.requireIntact(outBytes);
+            if (targets.rejects != null && !targets.rejects.special) targets.rejects.requireIntact(rejectBytes);
             ObjectNode finalStats = statsNow();
             if (targets.stats != null) {
                 targets.stats.writeWhole((Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(finalStats) + "\n")
@@ -296,8 +337,8 @@ public final class StageRunner {
             if (resume.checkpointPath() != null) {
                 // Complete first, then rename: a rerun that finds "complete" only has to finish the renames.
                 // A stdin run writes it too: it marks the output as kun's, which a later stdin run may replace.
-                new Checkpoint(true, resume.fingerprint(), position, consumed, outBytes, rejectBytes, finalStats)
-                        .write(resume.checkpointPath());
+                new Checkpoint(true, resume.fingerprint(), position, consumed, outBytes, rejectBytes, finalStats,
+                        targets.statsName()).write(resume.checkpointPath());
             }
             if (targets.rejects != null && !targets.rejects.special) targets.rejects.moveIntoPlace();
             if (targets.outputIsFile()) targets.output.moveIntoPlace();

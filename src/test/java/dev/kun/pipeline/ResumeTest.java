@@ -208,7 +208,8 @@ class ResumeTest {
         Files.createSymbolicLink(links.resolve("stats.json"), Path.of("../real/stats.json"));
         String[] names = {"out.jsonl.gz", "rejects.jsonl.gz", "stats.json"};
 
-        assertThrows(SimulatedCrash.class, () -> kun(args(out, "--batch", "4", "--crash-after", "133")));
+        // --force: the old stats file is not kun's, so only --force may replace it (through its link).
+        assertThrows(SimulatedCrash.class, () -> kun(args(out, "--batch", "4", "--crash-after", "133", "--force")));
         // The side files sit beside the targets, so the final renames stay within one directory.
         assertTrue(Files.exists(real.resolve("out.jsonl.gz.part")));
         assertTrue(Files.exists(real.resolve("out.jsonl.gz.checkpoint")));
@@ -281,6 +282,24 @@ class ResumeTest {
         assertEquals(2, c.code());
         assertEquals("kun: " + in + " is also an input; write the output somewhere else\n", c.stderr());
         assertArrayEquals(before, Files.readAllBytes(in));
+    }
+
+    @Test
+    void anOutputWrittenIntoAnInputDirectoryIsNotReadAsInputByTheRerun() throws IOException {
+        List<String> command = List.of("test-stage", "-i", inputs.toString(), "-o", inputs.resolve("new.jsonl").toString(),
+                "--rejects", inputs.resolve("rejects.jsonl").toString(), "--stats", inputs.resolve("stats.json").toString(),
+                "--on-error", "skip");
+        Captured first = kun(command);
+        assertEquals(0, first.code(), first.stderr());
+        byte[] output = Files.readAllBytes(inputs.resolve("new.jsonl"));
+        Captured again = kun(command);
+        assertEquals(0, again.code(), again.stderr());
+        assertTrue(again.stderr().contains("is already complete"), again.stderr());
+        assertArrayEquals(output, Files.readAllBytes(inputs.resolve("new.jsonl")));
+        // Named as an input itself, it is still refused.
+        Captured named = kun(List.of("test-stage", "-i", inputs.resolve("new.jsonl").toString(), "-o", inputs.resolve("new.jsonl").toString()));
+        assertEquals(2, named.code(), named.stderr());
+        assertTrue(named.stderr().contains("is also an input"), named.stderr());
     }
 
     @Test

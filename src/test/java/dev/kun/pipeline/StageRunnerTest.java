@@ -141,6 +141,50 @@ class StageRunnerTest {
     }
 
     @Test
+    void aRunStoppedByItsReaderLeavesRejectsAsPartNoStatsAndTheSameCommandStartsOver() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 3000; i++) b.append("{\"text\":\"document ").append(i % 1000).append("\"}\n");
+        Files.writeString(in, b);
+        Path rejects = dir.resolve("dups.jsonl");
+        Path stats = dir.resolve("stats.json");
+        String[] command = {"seed", "-i", in.toString(), "--dedup", "exact", "--checkpoint-every", "100",
+            "--rejects", rejects.toString(), "--stats", stats.toString()};
+        java.io.PrintStream oldOut = System.out;
+        java.io.PrintStream oldErr = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code;
+        try {
+            // `kun seed ... | head -1`: the reader goes away after the first line.
+            System.setOut(new java.io.PrintStream(new java.io.OutputStream() {
+                @Override
+                public void write(int x) throws java.io.IOException {
+                    throw new java.io.IOException("Broken pipe");
+                }
+            }, true));
+            System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+            code = Kun.run(command);
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        String stderr = err.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, stderr);
+        assertEquals("kun: stdout was closed by its reader; stopped early (rejects so far in " + rejects
+                + ".part, no stats; rerun to start over)\n", stderr);
+        assertTrue(Files.exists(dir.resolve("dups.jsonl.part")));
+        assertFalse(Files.exists(rejects));
+        assertFalse(Files.exists(stats));
+
+        Captured again = Captured.run(new byte[0], () -> Kun.run(command));
+        assertEquals(0, again.code(), again.stderr());
+        assertEquals(1000, again.out().lines().count());
+        assertEquals(2000, Files.readAllLines(rejects).size());
+        assertTrue(Files.readString(stats).contains("\"total\" : 3000"));
+        assertFalse(Files.exists(dir.resolve("dups.jsonl.part")));
+    }
+
+    @Test
     void outputRejectsAndStatsMustBeThreeFiles() throws Exception {
         Path in = dir.resolve("in.jsonl");
         Files.writeString(in, "{\"text\":\"a\"}\n{\"text\":\"a\"}\n");
