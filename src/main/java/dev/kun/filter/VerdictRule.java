@@ -1,23 +1,18 @@
 package dev.kun.filter;
 
 import dev.kun.record.KunRecord;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import dev.kun.prompt.Verdicts;
 
 /**
- * METHOD.md step 4's selection on the point model's {@code score}. Kun keeps a score that contains
- * 【好】 and not 【差】. Humpback keeps a score whose last {@code Score: N} has N >= {@code minScore};
- * "score" in any case, an ASCII or fullwidth colon, and ASCII or fullwidth digits are accepted. A
- * score with no verdict in it is dropped as {@link #UNPARSEABLE}.
+ * METHOD.md step 4's selection on the point model's {@code score}, read as {@link Verdicts} reads it (the
+ * judge stage applies the same): Kun keeps a score that contains 【好】 and not 【差】; Humpback keeps a score
+ * whose last {@code Score: N} (N in 1..5) has N >= {@code minScore}. A score with no verdict in it is
+ * dropped as {@link #UNPARSEABLE}.
  */
 public record VerdictRule(VerdictMode mode, double minScore) implements Rule {
-    public static final String BAD = "verdict_bad";
-    public static final String LOW_SCORE = "verdict_low_score";
-    public static final String UNPARSEABLE = "verdict_unparseable";
-
-    private static final Pattern HUMPBACK_SCORE =
-            Pattern.compile("\\bscore[\\s\\u00A0\\u3000]*[:：][\\s\\u00A0\\u3000]*([0-9０-９]+(?:\\.[0-9]+)?)",
-                    Pattern.CASE_INSENSITIVE);
+    public static final String BAD = Verdicts.Decision.BAD.reason();
+    public static final String LOW_SCORE = Verdicts.Decision.LOW_SCORE.reason();
+    public static final String UNPARSEABLE = Verdicts.Decision.UNPARSEABLE.reason();
 
     /**
      * The record's own form, spelled out: the rule set's description, part of the resume fingerprint,
@@ -36,39 +31,7 @@ public record VerdictRule(VerdictMode mode, double minScore) implements Rule {
     @Override
     public Verdict apply(KunRecord record) {
         String score = MissingFieldException.require(record, KunRecord.SCORE);
-        return mode == VerdictMode.KUN ? kun(record, score) : humpback(record, score);
-    }
-
-    private Verdict kun(KunRecord record, String score) {
-        if (score.contains("【差】")) {
-            return Verdict.drop(BAD);
-        }
-        return score.contains("【好】") ? Verdict.keep(record) : Verdict.drop(UNPARSEABLE);
-    }
-
-    private Verdict humpback(KunRecord record, String score) {
-        Double rating = lastRating(score);
-        if (rating == null) {
-            return Verdict.drop(UNPARSEABLE);
-        }
-        return rating >= minScore ? Verdict.keep(record) : Verdict.drop(LOW_SCORE);
-    }
-
-    /** The number after the last "Score:" in {@code text}, or null when there is none. */
-    static Double lastRating(String text) {
-        Matcher m = HUMPBACK_SCORE.matcher(text);
-        String last = null;
-        while (m.find()) {
-            last = m.group(1);
-        }
-        if (last == null) {
-            return null;
-        }
-        StringBuilder ascii = new StringBuilder(last.length());
-        for (int i = 0; i < last.length(); i++) {
-            char c = last.charAt(i);
-            ascii.append(c == '.' ? '.' : (char) ('0' + Character.digit(c, 10)));
-        }
-        return Double.parseDouble(ascii.toString());
+        Verdicts.Decision d = mode == VerdictMode.KUN ? Verdicts.kun(score) : Verdicts.humpback(score, minScore);
+        return d == Verdicts.Decision.KEEP ? Verdict.keep(record) : Verdict.drop(d.reason());
     }
 }

@@ -9,6 +9,13 @@ public final class LabelPrompt {
     /** The instruction text before the document ("请直接告诉我，以下回复最有可能对应的指令是什么："). */
     public static final String TEXT = ChatMlPrompt.resource("label-prompt.txt");
 
+    /** The user message, with {@code {document}}: LABEL_PROMPT, a newline, the document. */
+    public static final PromptTemplate TEMPLATE = PromptTemplate.parse(TEXT + "\n{document}", "built-in label");
+
+    /** What the label template fills, and what it must use. */
+    public static final java.util.Set<String> FILLS = java.util.Set.of("document", "output", "response");
+    public static final java.util.List<java.util.Set<String>> NEEDS = java.util.List.of(FILLS);
+
     private LabelPrompt() {}
 
     /** The full prompt for {@code document}. */

@@ -48,8 +48,10 @@ class VerdictRuleTest {
         assertEquals("verdict_unparseable", reason(humpback, "Subscore: 5"));
         assertEquals("verdict_unparseable", reason(humpback, "【好】"));
         assertEquals("kept", reason(new VerdictRule(VerdictMode.HUMPBACK, 4), "Score: 4"));
-        assertNull(VerdictRule.lastRating("no rating"));
-        assertEquals(12.0, VerdictRule.lastRating("Score:12"));
+        assertEquals("verdict_unparseable", reason(humpback, "Score: 12"), "off the 1..5 scale");
+        assertEquals("verdict_unparseable", reason(humpback, "Score: 0"));
+        assertNull(dev.kun.prompt.Verdicts.lastRating("no rating"));
+        assertEquals(12.0, dev.kun.prompt.Verdicts.lastRating("Score:12"));
     }
 
     @Test
