@@ -86,7 +86,7 @@ public final class PromptStage implements Stage {
     @Override
     public List<Outcome> process(List<KunRecord> batch) {
         Outcome[] outcomes = new Outcome[batch.size()];
-        String[] prompts = new String[batch.size()];
+        KunRecord[] prompted = new KunRecord[batch.size()];
         List<GenerationRequest> requests = new ArrayList<>();
         List<Integer> positions = new ArrayList<>();
         int maxPromptTokens = generator.contextLength() - 1;
@@ -106,7 +106,7 @@ public final class PromptStage implements Stage {
                 outcomes[i] = task.promptTooLong(record, "the prompt has " + tokens
                         + " tokens; the model's context leaves room for " + maxPromptTokens + " (see --max-context)");
             } else {
-                prompts[i] = text;
+                prompted[i] = prompt.record() != null ? prompt.record() : record;
                 requests.add(new GenerationRequest(text, sampling, seedFor(record, text)));
                 positions.add(i);
             }
@@ -125,7 +125,7 @@ public final class PromptStage implements Stage {
                         ? task.promptTooLong(record, g.failure().message())
                         : Outcome.dropped(record.with("error", g.failure().message()), g.failure().reason());
             } else {
-                outcomes[i] = task.complete(record, prompts[i], g).withTokens(g.promptTokens(), g.generatedTokens());
+                outcomes[i] = task.complete(prompted[i], requests.get(k), g).withTokens(g.promptTokens(), g.generatedTokens());
             }
         }
         return List.of(outcomes);

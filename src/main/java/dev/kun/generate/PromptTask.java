@@ -23,6 +23,15 @@ public interface PromptTask {
     Outcome complete(KunRecord record, String prompt, Generation generation);
 
     /**
+     * As {@link #complete(KunRecord, String, Generation)}, with the request as it was sent (its sampling
+     * and the record's seed), for a task that writes how its field was made. {@code record} is the one
+     * {@link Prompt#record()} gave, when it gave one.
+     */
+    default Outcome complete(KunRecord record, GenerationRequest request, Generation generation) {
+        return complete(record, request.prompt(), generation);
+    }
+
+    /**
      * The outcome of a record whose prompt does not fit the model's context. By default a reject
      * {@code prompt_too_long}; {@code kun generate}, whose prompts are its input, calls it bad input.
      */
@@ -32,11 +41,21 @@ public interface PromptTask {
 
     /**
      * A rendered prompt, or the outcome of a record that cannot be prompted (bad input, or a reject such
-     * as a document over the token budget).
+     * as a document over the token budget). {@code record}, when not null, is the record as the prompt
+     * used it (polish's truncated instruction), handed to {@code complete} instead of the input.
      */
-    record Prompt(String text, Outcome outcome) {
+    record Prompt(String text, Outcome outcome, KunRecord record) {
+        public Prompt(String text, Outcome outcome) {
+            this(text, outcome, null);
+        }
+
         public static Prompt of(String text) {
             return new Prompt(text, null);
+        }
+
+        /** {@code text}, made from {@code record} as changed for it. */
+        public static Prompt of(String text, KunRecord record) {
+            return new Prompt(text, null, record);
         }
 
         public static Prompt refused(Outcome outcome) {

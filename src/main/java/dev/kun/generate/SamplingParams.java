@@ -35,6 +35,11 @@ public record SamplingParams(
         return new SamplingParams(0, 1, 0, 1, maxTokens, List.of(), List.of());
     }
 
+    /** These settings with {@code stops} as the stop strings. */
+    public SamplingParams withStopStrings(List<String> stops) {
+        return new SamplingParams(temperature, topP, topK, repetitionPenalty, maxTokens, stops, stopTokenIds);
+    }
+
     public boolean isGreedy() {
         return temperature == 0;
     }

@@ -19,11 +19,22 @@ public final class FakeGenerator implements TextGenerator {
     public boolean closed;
     private int context = Integer.MAX_VALUE;
     private String fingerprint = "fake";
+    private java.util.function.Function<GenerationRequest, String> reply =
+            r -> r.prompt() + "|" + r.seed() + "|" + r.sampling().temperature();
 
     /** This generator with a context of {@code tokens} and the identity {@code name}; returns itself. */
     public FakeGenerator limits(int tokens, String name) {
         this.context = tokens;
         this.fingerprint = name;
+        return this;
+    }
+
+    /**
+     * This generator answering each request with {@code reply}'s text instead of the echo (cut to
+     * max_tokens code points as the echo is, then finishing with "length"); returns itself.
+     */
+    public FakeGenerator replying(java.util.function.Function<GenerationRequest, String> reply) {
+        this.reply = reply;
         return this;
     }
 
@@ -33,7 +44,7 @@ public final class FakeGenerator implements TextGenerator {
         List<Generation> out = new ArrayList<>();
         for (GenerationRequest r : batch) {
             requests.add(r);
-            String text = r.prompt() + "|" + r.seed() + "|" + r.sampling().temperature();
+            String text = reply.apply(r);
             int length = text.codePointCount(0, text.length());
             FinishReason reason = length > r.sampling().maxTokens() ? FinishReason.LENGTH : FinishReason.STOP;
             if (reason == FinishReason.LENGTH) {
