@@ -41,6 +41,12 @@ public final class BackendOptions {
         return spec;
     }
 
+    /** A model's name in provenance: its directory's name (the path would say where, not what). */
+    public static String modelName(Path model) {
+        Path name = model.toAbsolutePath().normalize().getFileName();
+        return name == null ? model.toString() : name.toString();
+    }
+
     public Path model() {
         return model;
     }

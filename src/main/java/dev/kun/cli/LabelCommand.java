@@ -12,7 +12,6 @@ import dev.kun.pipeline.StageRunner;
 import dev.kun.prompt.ChatFormat;
 import dev.kun.prompt.LabelPrompt;
 import dev.kun.prompt.PromptTemplate;
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import picocli.CommandLine.Command;
@@ -83,17 +82,11 @@ public final class LabelCommand implements Callable<Integer> {
         try (TextGenerator generator = opener.apply(spec)) {
             ChatFormat chat = templates.chat(spec.model());
             LabelConfig config = new LabelConfig(textField, template, chat, keepPrompt, keepTruncated, keepEmpty,
-                    Provenance.of(modelName(spec.model()), generator.fingerprint()));
+                    Provenance.of(BackendOptions.modelName(spec.model()), generator.fingerprint()));
             SamplingParams params = sampling.toParams(config.defaultSampling());
             // Several batches' worth per call keeps every slot busy while sequences finish.
             PromptStage stage = new PromptStage(generator, new LabelTask(config), params, sampling.seed(), 4 * spec.batchSize());
             return new StageRunner(io.runConfig(inputFormat, null)).plainTextField(textField).run(stage);
         }
-    }
-
-    /** The model's name in provenance: its directory's name. */
-    static String modelName(Path model) {
-        Path name = model.toAbsolutePath().normalize().getFileName();
-        return name == null ? model.toString() : name.toString();
     }
 }

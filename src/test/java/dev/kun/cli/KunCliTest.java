@@ -35,7 +35,7 @@ class KunCliTest {
     @Test
     void defaultsInHelpAreSpelledAsTheOptionTakesThem() {
         // An enum default rendered by name (PARAGRAPH) reads as a different value than the listed choices.
-        for (String sub : new String[] {"seed", "filter", "generate", "label"}) {
+        for (String sub : new String[] {"seed", "filter", "generate", "label", "polish"}) {
             String help = Captured.kun(sub, "--help").out();
             assertFalse(java.util.regex.Pattern.compile("\\(default: [A-Z][A-Z_]+\\)").matcher(help).find(), help);
             assertTrue(help.contains("*.json.gz"), sub + " help lists every file kind a directory input reads");

@@ -8,6 +8,7 @@ import dev.kun.Kun;
 import dev.kun.error.ExitCodes;
 import dev.kun.generate.TextGenerator;
 import dev.kun.model.DjlGenerator;
+import dev.kun.prompt.AnswerPrompt;
 import dev.kun.prompt.LabelPrompt;
 import dev.kun.record.Json;
 import dev.kun.testing.Captured;
@@ -140,10 +141,53 @@ class ModelStagesEndToEndTest {
         assertEquals(1, read(dir.resolve("o2.jsonl")).size());
     }
 
+    /** Records as label writes them: instruction, and the document in output. */
+    static Path pairs(Path dir) throws Exception {
+        Path in = dir.resolve("pairs.jsonl");
+        StringBuilder sb = new StringBuilder();
+        String[] instructions = {"教育具有哪些社会发展功能？", "where did the cat sit", "好", "指令"};
+        for (int i = 0; i < DOCS.length; i++) {
+            sb.append("{\"id\":\"d").append(i).append("\",\"instruction\":").append(Json.MAPPER.writeValueAsString(instructions[i]))
+                    .append(",\"output\":").append(Json.MAPPER.writeValueAsString(DOCS[i])).append(",\"n\":").append(i).append("}\n");
+        }
+        Files.writeString(in, sb.toString(), StandardCharsets.UTF_8);
+        return in;
+    }
+
+    @Test
+    void polishAnswersEachInstructionWithinTheBudget() throws Exception {
+        Path in = pairs(dir);
+        Path out = dir.resolve("polished.jsonl");
+        Path rejects = dir.resolve("rejects.jsonl");
+        try (TextGenerator engine = DjlGenerator.open(model, DjlGenerator.Options.defaults())) {
+            // A budget that fits the short pairs whole and leaves the first document no room for its instruction.
+            int budget = engine.countTokens(AnswerPrompt.render(DOCS[0], "")) - 1;
+            Captured c = Captured.kun(args("polish", in, out, "--rejects", rejects.toString(), "--keep-truncated", null,
+                    "--budget", String.valueOf(budget), "--seed", "3"));
+            assertEquals(0, c.code(), c.stderr());
+            assertEquals("", c.out());
+            List<JsonNode> kept = read(out);
+            List<JsonNode> dropped = read(rejects);
+            assertEquals(1, dropped.size(), c.stderr());
+            assertEquals("document_too_long", dropped.get(0).get("reason").asText());
+            assertEquals(0, dropped.get(0).get("n").asInt());
+            assertEquals(DOCS.length - 1, kept.size());
+            for (JsonNode r : kept) {
+                int n = r.get("n").asInt();
+                assertEquals(DOCS[n], r.get("document").asText(), "the document is kept");
+                String prompt = AnswerPrompt.render(DOCS[n], r.get("instruction").asText());
+                assertTrue(engine.countTokens(prompt) <= budget);
+                assertEquals(engine.countTokens(prompt), r.at("/kun/polish/prompt_tokens").asInt());
+                assertTrue(r.at("/kun/polish/seed").isNumber());
+                assertTrue(r.at("/kun/polish/generated_tokens").asInt() <= 6);
+            }
+        }
+    }
+
     @Test
     void aFolderThatIsNotAModelIsABackendErrorOnOneLine() throws Exception {
         Path notModel = Files.createDirectories(dir.resolve("empty"));
-        for (String command : new String[] {"label"}) {
+        for (String command : new String[] {"label", "polish"}) {
             Captured c = Captured.kun(command, "--model", notModel.toString(), "-i", documents.toString(), "-o",
                     dir.resolve(command + ".jsonl").toString());
             assertEquals(ExitCodes.BACKEND, c.code(), command + ": " + c.stderr());
