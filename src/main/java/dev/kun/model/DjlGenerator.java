@@ -228,6 +228,24 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
     }
 
     /**
+     * Next-token log-probabilities of {@code candidates} after each prefix, in one pass per prefix that
+     * reads only its last position (batched as scoring is). A prefix must be non-empty and fit the context.
+     */
+    @Override
+    public synchronized List<float[]> nextTokenLogprobs(List<int[]> prefixes, int[] candidates) {
+        for (int i = 0; i < prefixes.size(); i++) {
+            int n = prefixes.get(i).length;
+            if (n == 0 || n > maxContext()) {
+                throw KunException.badInput("prefix " + i + " has " + n + " tokens; the context holds " + maxContext());
+            }
+        }
+        for (int c : candidates) {
+            if (c < 0 || c >= model.config().vocabSize()) throw new IllegalArgumentException("candidate token " + c + " is not in the vocabulary");
+        }
+        return scorer.nextTokenLogprobs(prefixes, candidates);
+    }
+
+    /**
      * Log-probabilities of each text's tokens (encoded without special tokens added). With
      * {@code prependBos} and a tokenizer that has a BOS token, BOS is put in front as context, so
      * every token of the text gets a value (as Hugging Face perplexity with add_bos does); otherwise the

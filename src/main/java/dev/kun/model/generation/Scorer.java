@@ -80,4 +80,50 @@ public final class Scorer {
             out[batch.get(r)] = Arrays.copyOfRange(picked, r * width, r * width + tokens[r].length - 1);
         }
     }
+
+    /**
+     * For each prefix, log p(candidates[j] | prefix) under the raw model (log-softmax over the whole
+     * vocabulary), for every candidate at once: one forward pass per prefix, batched, reading only each
+     * prefix's last position (as a generation's prefill does). Prefixes must not be empty.
+     */
+    public List<float[]> nextTokenLogprobs(List<int[]> prefixes, int[] candidates) {
+        float[][] out = new float[prefixes.size()][];
+        Integer[] order = new Integer[prefixes.size()];
+        for (int i = 0; i < order.length; i++) order[i] = i;
+        Arrays.sort(order, (a, b) -> Integer.compare(prefixes.get(a).length, prefixes.get(b).length));
+        List<Integer> batch = new ArrayList<>();
+        int width = 0;
+        for (int i : order) {
+            int[] p = prefixes.get(i);
+            if (p.length == 0) throw new IllegalArgumentException("prefix " + i + " is empty");
+            int w = Math.max(width, p.length);
+            if (!batch.isEmpty() && (w * (batch.size() + 1) > batchTokens || batch.size() == cache.slots())) {
+                scoreNext(prefixes, batch, candidates, out);
+                batch.clear();
+                w = p.length;
+            }
+            width = w;
+            batch.add(i);
+        }
+        if (!batch.isEmpty()) scoreNext(prefixes, batch, candidates, out);
+        return Arrays.asList(out);
+    }
+
+    private void scoreNext(List<int[]> prefixes, List<Integer> batch, int[] candidates, float[][] out) {
+        int rows = batch.size();
+        int k = candidates.length;
+        int[][] tokens = new int[rows][];
+        for (int r = 0; r < rows; r++) tokens[r] = prefixes.get(batch.get(r));
+        long[] wanted = new long[rows * k];
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < k; j++) wanted[r * k + j] = candidates[j];
+        }
+        float[] picked;
+        try (NDManager step = root.newSubManager()) {
+            NDArray logits = model.forward(new TokenBatch(tokens, 0, new int[rows], false), cache, step); // (B, vocab)
+            NDArray index = step.create(wanted, new Shape(rows, k)).toDevice(logits.getDevice(), false);
+            picked = logits.toType(DataType.FLOAT32, false).logSoftmax(1).gather(index, 1).toFloatArray(); // (B, k)
+        }
+        for (int r = 0; r < rows; r++) out[batch.get(r)] = Arrays.copyOfRange(picked, r * k, r * k + k);
+    }
 }
