@@ -3,6 +3,7 @@ package dev.kun;
 import dev.kun.error.ExitCodes;
 import dev.kun.cli.FilterCommand;
 import dev.kun.cli.GenerateCommand;
+import dev.kun.cli.JudgeCommand;
 import dev.kun.error.KunException;
 import dev.kun.cli.LabelCommand;
 import dev.kun.cli.LoggingOptions;
@@ -30,7 +31,7 @@ import picocli.CommandLine.Spec;
         versionProvider = Kun.Version.class,
         description = "Turns an unlabeled text corpus into an instruction-tuning dataset by instruction"
                 + " backtranslation (COIG-Kun / Humpback). Stages read and write JSONL: seed -> label ->"
-                + " polish -> filter.",
+                + " filter (instruction) -> judge -> polish -> filter (output).",
         exitCodeListHeading = "%nExit codes:%n")
 public final class Kun implements Callable<Integer> {
 
@@ -49,6 +50,7 @@ public final class Kun implements Callable<Integer> {
         Map<String, Supplier<Object>> m = new LinkedHashMap<>();
         m.put("seed", SeedCommand::new);
         m.put("label", LabelCommand::new);
+        m.put("judge", JudgeCommand::new);
         m.put("polish", PolishCommand::new);
         m.put("filter", FilterCommand::new);
         m.put("run", RunCommand::new);

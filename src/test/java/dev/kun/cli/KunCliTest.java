@@ -16,7 +16,7 @@ class KunCliTest {
         Captured c = Captured.kun("--help");
         assertEquals(0, c.code());
         String help = c.out();
-        for (String sub : new String[] {"seed", "label", "polish", "filter", "run", "generate"}) {
+        for (String sub : new String[] {"seed", "label", "judge", "polish", "filter", "run", "generate"}) {
             assertTrue(help.contains("\n  " + sub + " "), "help lists " + sub + ":\n" + help);
         }
         for (String row : ExitCodes.HELP_LIST) {
@@ -35,7 +35,7 @@ class KunCliTest {
     @Test
     void defaultsInHelpAreSpelledAsTheOptionTakesThem() {
         // An enum default rendered by name (PARAGRAPH) reads as a different value than the listed choices.
-        for (String sub : new String[] {"seed", "filter", "generate", "label", "polish"}) {
+        for (String sub : new String[] {"seed", "filter", "generate", "label", "judge", "polish"}) {
             String help = Captured.kun(sub, "--help").out();
             assertFalse(java.util.regex.Pattern.compile("\\(default: [A-Z][A-Z_]+\\)").matcher(help).find(), help);
             assertTrue(help.contains("*.json.gz"), sub + " help lists every file kind a directory input reads");

@@ -9,6 +9,9 @@ import dev.kun.error.ExitCodes;
 import dev.kun.generate.TextGenerator;
 import dev.kun.model.DjlGenerator;
 import dev.kun.prompt.AnswerPrompt;
+import dev.kun.prompt.ChatFormat;
+import dev.kun.prompt.HumpbackPrompt;
+import dev.kun.prompt.PointPrompt;
 import dev.kun.prompt.LabelPrompt;
 import dev.kun.record.Json;
 import dev.kun.testing.Captured;
@@ -35,7 +38,7 @@ class ModelStagesEndToEndTest {
 
     @BeforeAll
     static void checkpoint() throws Exception {
-        model = TinyCheckpoint.builder().gqa(4, 2).vocab(600).maxPositions(512).seed(11).write(shared.resolve("Kun-Tiny"));
+        model = TinyCheckpoint.builder().gqa(4, 2).vocab(600).maxPositions(4096).seed(11).write(shared.resolve("Kun-Tiny"));
         documents = shared.resolve("docs.jsonl");
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < DOCS.length; i++) {
@@ -141,6 +144,19 @@ class ModelStagesEndToEndTest {
         assertEquals(1, read(dir.resolve("o2.jsonl")).size());
     }
 
+    @Test
+    void labelWithTheCheckpointsOwnChatTemplate() throws Exception {
+        Path out = dir.resolve("chat.jsonl");
+        Captured c = Captured.kun(args("label", documents, out, "--chat-template", "model", "--keep-prompt", null,
+                "--keep-truncated", null, "--keep-empty", null));
+        assertEquals(0, c.code(), c.stderr());
+        for (JsonNode r : read(out)) {
+            // TinyCheckpoint's tokenizer_config.json carries a ChatML chat_template (newline after the role).
+            assertEquals("<|im_start|>user\n" + LabelPrompt.TEMPLATE.render(Map.of("document", DOCS[r.get("n").asInt()]))
+                    + "<|im_end|>\n<|im_start|>assistant\n", r.get("use_prompt").asText());
+        }
+    }
+
     /** Records as label writes them: instruction, and the document in output. */
     static Path pairs(Path dir) throws Exception {
         Path in = dir.resolve("pairs.jsonl");
@@ -185,12 +201,71 @@ class ModelStagesEndToEndTest {
     }
 
     @Test
+    void judgeGeneratesAndParsesEveryAnswerWithoutFailing() throws Exception {
+        Path out = dir.resolve("judged.jsonl");
+        Path rejects = dir.resolve("rejects.jsonl");
+        Captured c = Captured.kun(args("judge", pairs(dir), out, "--rejects", rejects.toString(), "--temperature", "0"));
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals("", c.out());
+        List<JsonNode> all = concat(read(out), read(rejects));
+        assertEquals(DOCS.length, all.size());
+        for (JsonNode r : all) {
+            assertTrue(r.get("score").isTextual(), "every record keeps the judge's answer: " + r);
+            assertEquals("generate", r.at("/kun/judge/verdict_from").asText());
+            if (r.has("reason")) {
+                assertTrue(Set.of("verdict_bad", "verdict_unparseable").contains(r.get("reason").asText()), r.toString());
+            }
+        }
+    }
+
+    @Test
+    void judgeFromLogitsMatchesTheTeacherForcedProbabilityOfEachVerdict() throws Exception {
+        Path in = pairs(dir);
+        try (DjlGenerator engine = DjlGenerator.open(model, DjlGenerator.Options.defaults())) {
+            for (String rubric : new String[] {"kun", "humpback"}) {
+                Path out = dir.resolve(rubric + ".jsonl");
+                Path rejects = dir.resolve(rubric + "-rejects.jsonl");
+                Captured c = Captured.kun(args("judge", in, out, "--rejects", rejects.toString(), "--verdict-from", "logits",
+                        "--template", rubric, "--min-score", "3", "--batch-size", "2"));
+                assertEquals(0, c.code(), c.stderr());
+                assertEquals("", c.out());
+                List<JsonNode> all = concat(read(out), read(rejects));
+                assertEquals(DOCS.length, all.size(), "every record gets a verdict");
+                for (JsonNode r : all) {
+                    String instruction = r.get("instruction").asText();
+                    String prompt = rubric.equals("kun") ? PointPrompt.render(instruction) + "【"
+                            : ChatFormat.kun().render(HumpbackPrompt.TEMPLATE.render(Map.of("generated_instruction", instruction,
+                                    "response", r.get("output").asText()))) + "Score: ";
+                    List<String> verdicts = rubric.equals("kun") ? List.of("好", "差") : List.of("1", "2", "3", "4", "5");
+                    double[] p = new double[verdicts.size()];
+                    int best = 0;
+                    for (int j = 0; j < p.length; j++) {
+                        // The independent path: the whole text, teacher-forced; its last token is the verdict.
+                        float[] lp = engine.tokenLogprobs(List.of(engine.tokenizer().encode(prompt + verdicts.get(j)))).get(0);
+                        p[j] = Math.exp(lp[lp.length - 1]);
+                        assertEquals(p[j], r.at("/kun/judge/probabilities/" + verdicts.get(j)).asDouble(), 1e-4 + 1e-3 * p[j],
+                                rubric + " " + verdicts.get(j) + ": " + r);
+                        if (p[j] > p[best]) best = j;
+                    }
+                    String expectedScore = rubric.equals("kun") ? (p[0] > p[1] ? "【好】" : "【差】") : "Score: " + verdicts.get(best);
+                    assertEquals(expectedScore, r.get("score").asText());
+                    boolean keep = rubric.equals("kun") ? p[0] > p[1] : best + 1 >= 3;
+                    assertEquals(!keep, r.has("reason"), r.toString());
+                    assertEquals(engine.tokenizer().encode(prompt).length, r.at("/kun/judge/prompt_tokens").asInt());
+                }
+            }
+        }
+    }
+
+    @Test
     void aFolderThatIsNotAModelIsABackendErrorOnOneLine() throws Exception {
         Path notModel = Files.createDirectories(dir.resolve("empty"));
-        for (String command : new String[] {"label", "polish"}) {
-            Captured c = Captured.kun(command, "--model", notModel.toString(), "-i", documents.toString(), "-o",
-                    dir.resolve(command + ".jsonl").toString());
-            assertEquals(ExitCodes.BACKEND, c.code(), command + ": " + c.stderr());
+        String[][] commands = {{"label"}, {"polish"}, {"judge"}, {"judge", "--verdict-from", "logits"}};
+        for (String[] command : commands) {
+            List<String> a = new ArrayList<>(List.of(command));
+            a.addAll(List.of("--model", notModel.toString(), "-i", documents.toString(), "-o", dir.resolve("o.jsonl").toString()));
+            Captured c = Captured.kun(a.toArray(String[]::new));
+            assertEquals(ExitCodes.BACKEND, c.code(), a + ": " + c.stderr());
             assertEquals(1, c.stderr().lines().count(), c.stderr());
         }
     }
