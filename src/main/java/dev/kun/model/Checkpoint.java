@@ -1,5 +1,6 @@
 package dev.kun.model;
 
+import dev.kun.model.checkpoint.RenamedWeights;
 import dev.kun.model.checkpoint.WeightSource;
 import dev.kun.model.checkpoint.TensorInfo;
 import dev.kun.model.checkpoint.SafetensorsWeights;
@@ -30,10 +31,10 @@ public final class Checkpoint implements AutoCloseable {
     private final LlamaConfig config;
     private final GenerationConfig generation;
     private final HfTokenizer tokenizer;
-    private final SafetensorsWeights weights;
+    private final WeightSource weights;
 
     private Checkpoint(Path dir, LlamaConfig config, GenerationConfig generation, HfTokenizer tokenizer,
-            SafetensorsWeights weights) {
+            WeightSource weights) {
         this.dir = dir;
         this.config = config;
         this.generation = generation;
@@ -66,7 +67,7 @@ public final class Checkpoint implements AutoCloseable {
             throw new KunException(ExitCodes.BACKEND, "no weights in " + dir + " (expected " + SafetensorsWeights.SINGLE
                     + " or " + SafetensorsWeights.INDEX + ")");
         }
-        SafetensorsWeights weights = SafetensorsWeights.open(dir);
+        WeightSource weights = RenamedWeights.of(SafetensorsWeights.open(dir), LlamaConfig::canonicalTensorName, dir);
         HfTokenizer tokenizer = null;
         try {
             checkTensors(config, weights, dir);
@@ -126,7 +127,7 @@ public final class Checkpoint implements AutoCloseable {
         return tokenizer;
     }
 
-    public SafetensorsWeights weights() {
+    public WeightSource weights() {
         return weights;
     }
 

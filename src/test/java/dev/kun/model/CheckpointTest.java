@@ -109,7 +109,7 @@ class CheckpointTest {
     @Test
     void unsupportedModelType() throws Exception {
         TinyCheckpoint.builder().modelType("gemma").write(dir);
-        assertTrue(openFails().getMessage().endsWith("unsupported model_type 'gemma' (supported: llama, mistral, qwen2)"));
+        assertTrue(openFails().getMessage().endsWith("unsupported model_type 'gemma' (supported: llama, mistral, qwen2, Yi)"));
     }
 
     @Test
@@ -118,5 +118,43 @@ class CheckpointTest {
         try (Checkpoint ck = Checkpoint.open(dir)) {
             assertTrue(ck.weights().names().contains("lm_head.weight"));
         }
+    }
+
+    @Test
+    void yisFirstReleaseOpensUnderLlamaNames() throws Exception {
+        TinyCheckpoint yi = TinyCheckpoint.builder().modelType("Yi").gqa(4, 2).sharded(2).build();
+        yi.write(dir);
+        assertTrue(Files.readString(dir.resolve("model.safetensors.index.json")).contains("model.layers.1.ln2.weight"));
+        try (Checkpoint ck = Checkpoint.open(dir)) {
+            assertEquals("yi", ck.config().modelType());
+            assertEquals(ck.config().expectedTensors().keySet(), ck.weights().names());
+            String name = "model.layers.1.post_attention_layernorm.weight";
+            assertEquals(name, ck.weights().info(name).name());
+            java.nio.FloatBuffer f = ck.weights().read(name, ai.djl.ndarray.types.DataType.FLOAT32).asFloatBuffer();
+            float[] got = new float[f.remaining()];
+            f.get(got);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(yi.values(name), got);
+        }
+    }
+
+    @Test
+    void bothSpellingsOfANormAreRefused() throws Exception {
+        TinyCheckpoint.builder().write(dir);
+        Path other = dir.resolve("yi");
+        TinyCheckpoint.builder().modelType("Yi").write(other);
+        // Keep llama's names and add a Yi-named tensor beside them.
+        try (var in = dev.kun.model.checkpoint.SafetensorsFile.open(dir.resolve("model.safetensors"))) {
+            var infos = new java.util.ArrayList<dev.kun.model.checkpoint.TensorInfo>();
+            for (String n : in.names()) infos.add(in.info(n));
+            infos.add(new dev.kun.model.checkpoint.TensorInfo("model.layers.0.ln1.weight", "F32", new long[] {64}));
+            Path file = other.resolve("both.safetensors");
+            try (var w = new dev.kun.model.checkpoint.SafetensorsWriter(file, infos, java.util.Map.of())) {
+                for (var t : infos) w.append(new float[(int) t.elementCount()]);
+            }
+            Files.move(file, dir.resolve("model.safetensors"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+        String m = openFails().getMessage();
+        assertTrue(m.endsWith("hold both model.layers.0.input_layernorm.weight and model.layers.0.ln1.weight,"
+                + " which are the same tensor under two spellings"), m);
     }
 }

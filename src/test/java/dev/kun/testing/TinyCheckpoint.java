@@ -281,7 +281,7 @@ public record TinyCheckpoint(
                 done += bytes(all.get(next));
                 part.add(all.get(next++));
             }
-            for (TensorInfo t : part) map.put(t.name(), name);
+            for (TensorInfo t : part) map.put(storedName(t.name()), name);
             writeShard(dir.resolve(name), part);
         }
         writeJson(dir.resolve("model.safetensors.index.json"), index);
@@ -291,9 +291,19 @@ public record TinyCheckpoint(
         return t.elementCount() * SafetensorsWriter.bytesPerElement(t.dtype());
     }
 
-    private void writeShard(Path file, List<TensorInfo> part) {
+    /**
+     * The name a tensor is written under: Llama's, except for model type "Yi" (Yi's first release),
+     * which stores a layer's norms as {@code ln1} and {@code ln2}.
+     */
+    public String storedName(String name) {
+        if (!modelType.equals("Yi")) return name;
+        return name.replace(".input_layernorm.", ".ln1.").replace(".post_attention_layernorm.", ".ln2.");
+    }
+
+    private void writeShard(Path file, List<TensorInfo> tensors) {
+        List<TensorInfo> part = tensors.stream().map(t -> new TensorInfo(storedName(t.name()), t.dtype(), t.shape())).toList();
         try (SafetensorsWriter w = new SafetensorsWriter(file, part, Map.of("format", "pt"))) {
-            for (TensorInfo t : part) w.append(values(t.name()));
+            for (TensorInfo t : tensors) w.append(values(t.name()));
         }
     }
 
@@ -306,6 +316,7 @@ public record TinyCheckpoint(
         String arch = switch (modelType) {
             case "mistral" -> "MistralForCausalLM";
             case "qwen2" -> "Qwen2ForCausalLM";
+            case "Yi" -> "YiForCausalLM";
             default -> "LlamaForCausalLM";
         };
         c.putArray("architectures").add(arch);
@@ -492,6 +503,7 @@ public record TinyCheckpoint(
         private boolean generationConfig = true;
         private boolean byteLevelTokenizer = false;
 
+        /** config.json's model_type; "Yi" writes Yi's first release (YiForCausalLM, ln1/ln2 norms). */
         public Builder modelType(String v) { modelType = v; return this; }
         public Builder hidden(int v) { hidden = v; return this; }
         public Builder layers(int v) { layers = v; return this; }

@@ -15,15 +15,17 @@ import java.util.Map;
 
 /**
  * The architecture of a Llama-family checkpoint, read from config.json with Hugging Face keys mapped
- * to descriptive names. Supported {@code model_type}s: {@code llama} (covers Yi), {@code mistral} and
- * {@code qwen2}; they share one forward pass and differ only in configuration and, for qwen2, biases
- * on the q/k/v projections.
+ * to descriptive names. Supported {@code model_type}s: {@code llama} (covers the "llamafied" Yi),
+ * {@code Yi} (Yi's first release, {@code YiForCausalLM}: Llama's architecture under its own class
+ * name, with the two norms of a layer stored as {@code ln1} and {@code ln2}, see
+ * {@link #canonicalTensorName}), {@code mistral} and {@code qwen2}; they share one forward pass and
+ * differ only in configuration and, for qwen2, biases on the q/k/v projections.
  *
  * <p>Sliding-window attention (mistral, qwen2 with {@code use_sliding_window}) is not implemented:
  * attention is fully causal, which is identical as long as a sequence fits in the window, so
  * {@link #maxContext()} is capped at the window and the engine must not run longer sequences.
  *
- * @param modelType        config {@code model_type}
+ * @param modelType        config {@code model_type}, lower-cased ({@code yi} for Yi's own {@code Yi})
  * @param hiddenSize       {@code hidden_size}: width of the residual stream
  * @param layers           {@code num_hidden_layers}
  * @param heads            {@code num_attention_heads}: query heads
@@ -58,8 +60,8 @@ public record LlamaConfig(
         int slidingWindow,
         String torchDtype) {
 
-    /** Model types this engine runs. */
-    public static final List<String> SUPPORTED = List.of("llama", "mistral", "qwen2");
+    /** Model types this engine runs, as config.json spells them (case aside). */
+    public static final List<String> SUPPORTED = List.of("llama", "mistral", "qwen2", "Yi");
 
     public LlamaConfig {
         if (heads <= 0 || kvHeads <= 0 || heads % kvHeads != 0) {
@@ -99,9 +101,9 @@ public record LlamaConfig(
 
     /** Maps config.json keys to a LlamaConfig; {@code file} names the source in error messages. */
     public static LlamaConfig parse(JsonNode c, Path file) {
-        String type = c.path("model_type").asText("");
-        if (!SUPPORTED.contains(type)) {
-            throw new KunException(ExitCodes.BACKEND, file + ": unsupported model_type '" + type
+        String type = modelType(c);
+        if (type == null) {
+            throw new KunException(ExitCodes.BACKEND, file + ": unsupported model_type '" + c.path("model_type").asText("")
                     + "' (supported: " + String.join(", ", SUPPORTED) + ")");
         }
         String act = c.path("hidden_act").asText("silu");
@@ -151,6 +153,42 @@ public record LlamaConfig(
                 bias,
                 window,
                 c.path("torch_dtype").asText(""));
+    }
+
+    /**
+     * The lower-cased model type when this engine runs it, else null. Yi's first release wrote
+     * {@code "model_type": "Yi"} and {@code YiForCausalLM}; a config that names only the architecture
+     * counts too.
+     */
+    private static String modelType(JsonNode c) {
+        String type = c.path("model_type").asText("").toLowerCase(java.util.Locale.ROOT);
+        if (type.isEmpty()) {
+            for (JsonNode a : c.path("architectures")) {
+                if (a.asText().equals("YiForCausalLM")) type = "yi";
+            }
+        }
+        for (String s : SUPPORTED) {
+            if (s.toLowerCase(java.util.Locale.ROOT).equals(type)) return type;
+        }
+        return null;
+    }
+
+    /**
+     * The Hugging Face Llama name of a tensor stored as {@code stored}: Yi's first release named a
+     * layer's norms {@code ln1} (before attention, Llama's {@code input_layernorm}) and {@code ln2}
+     * (before the MLP, {@code post_attention_layernorm}); every other name is already Llama's. The
+     * "llamafied" Yi checkpoints differ from the first release only by this renaming.
+     */
+    public static String canonicalTensorName(String stored) {
+        if (stored.startsWith("model.layers.")) {
+            if (stored.endsWith(".ln1.weight")) {
+                return stored.substring(0, stored.length() - "ln1.weight".length()) + "input_layernorm.weight";
+            }
+            if (stored.endsWith(".ln2.weight")) {
+                return stored.substring(0, stored.length() - "ln2.weight".length()) + "post_attention_layernorm.weight";
+            }
+        }
+        return stored;
     }
 
     /** Only linear scaling (positions divided by the factor) is implemented; other schemes change the frequencies. */

@@ -92,7 +92,36 @@ class LlamaConfigTest {
         n.put("model_type", "gpt2");
         KunException e = assertThrows(KunException.class, () -> LlamaConfig.parse(n, FILE));
         assertEquals(ExitCodes.BACKEND, e.exitCode());
-        assertEquals(FILE + ": unsupported model_type 'gpt2' (supported: llama, mistral, qwen2)", e.getMessage());
+        assertEquals(FILE + ": unsupported model_type 'gpt2' (supported: llama, mistral, qwen2, Yi)", e.getMessage());
+    }
+
+    @Test
+    void yisFirstReleaseIsLlama() throws Exception {
+        // The config.json of Yi-34B as first released, before the checkpoints were "llamafied".
+        ObjectNode n = yi34b();
+        n.put("model_type", "Yi");
+        n.putArray("architectures").add("YiForCausalLM");
+        LlamaConfig c = LlamaConfig.parse(n, FILE);
+        assertEquals("yi", c.modelType());
+        assertEquals(LlamaConfig.parse(yi34b(), FILE).expectedTensors().keySet(), c.expectedTensors().keySet());
+        assertFalse(c.attentionBias());
+        assertEquals(0, c.slidingWindow());
+        // Only the architecture named: still Yi.
+        n.remove("model_type");
+        assertEquals("yi", LlamaConfig.parse(n, FILE).modelType());
+        // Another architecture without a model type is still refused in one line.
+        n.putArray("architectures").add("GPTNeoXForCausalLM");
+        KunException e = assertThrows(KunException.class, () -> LlamaConfig.parse(n, FILE));
+        assertEquals(FILE + ": unsupported model_type '' (supported: llama, mistral, qwen2, Yi)", e.getMessage());
+    }
+
+    @Test
+    void yiNormNamesMapToLlamas() {
+        assertEquals("model.layers.12.input_layernorm.weight", LlamaConfig.canonicalTensorName("model.layers.12.ln1.weight"));
+        assertEquals("model.layers.0.post_attention_layernorm.weight", LlamaConfig.canonicalTensorName("model.layers.0.ln2.weight"));
+        assertEquals("model.layers.0.self_attn.q_proj.weight", LlamaConfig.canonicalTensorName("model.layers.0.self_attn.q_proj.weight"));
+        assertEquals("model.norm.weight", LlamaConfig.canonicalTensorName("model.norm.weight"));
+        assertEquals("lm_head.weight", LlamaConfig.canonicalTensorName("lm_head.weight"));
     }
 
     @Test

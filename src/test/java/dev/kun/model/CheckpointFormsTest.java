@@ -1,0 +1,60 @@
+package dev.kun.model;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.kun.generate.Generation;
+import dev.kun.generate.GenerationRequest;
+import dev.kun.generate.SamplingParams;
+import dev.kun.testing.TinyCheckpoint;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The same weights in the forms users download them (Yi's own names, ...) run exactly as the
+ * safetensors checkpoint with Llama's names: same greedy tokens, same scores.
+ */
+class CheckpointFormsTest {
+    @TempDir Path tmp;
+
+    static final List<String> PROMPTS = List.of(
+            "<|im_start|>user\nhello<|im_end|>\n<|im_start|>assistant\n",
+            "你好，世界",
+            "The quick brown fox jumps over the lazy dog");
+
+    /** Greedy generations and teacher-forced scores of {@link #PROMPTS} on the checkpoint in {@code dir}. */
+    static List<Object> run(Path dir) {
+        try (DjlGenerator g = DjlGenerator.open(dir, DjlGenerator.Options.defaults().withMaxBatch(2).withThreads(1))) {
+            List<GenerationRequest> requests = new ArrayList<>();
+            for (String p : PROMPTS) requests.add(new GenerationRequest(p, SamplingParams.greedy(8), 0));
+            List<Object> out = new ArrayList<>();
+            for (Generation r : g.generate(requests)) {
+                out.add(r.text());
+                out.add(java.util.Arrays.toString(r.tokenIds()));
+            }
+            for (float[] lp : g.textLogprobs(PROMPTS, true)) out.add(lp);
+            return out;
+        }
+    }
+
+    static void assertSameRuns(List<Object> expected, List<Object> actual) {
+        assertEquals(expected.size(), actual.size());
+        for (int i = 0; i < expected.size(); i++) {
+            if (expected.get(i) instanceof float[] e) {
+                assertArrayEquals(e, (float[]) actual.get(i), "scores " + i);
+            } else {
+                assertEquals(expected.get(i), actual.get(i), "generation " + i);
+            }
+        }
+    }
+
+    @Test
+    void yisFirstReleaseRunsAsItsLlamafiedTwin() {
+        Path llama = TinyCheckpoint.builder().seed(5).gqa(4, 2).write(tmp.resolve("llama"));
+        Path yi = TinyCheckpoint.builder().seed(5).gqa(4, 2).modelType("Yi").sharded(2).write(tmp.resolve("yi"));
+        assertSameRuns(run(llama), run(yi));
+    }
+}
