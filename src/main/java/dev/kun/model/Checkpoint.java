@@ -1,5 +1,6 @@
 package dev.kun.model;
 
+import dev.kun.model.checkpoint.HubCache;
 import dev.kun.model.checkpoint.RenamedWeights;
 import dev.kun.model.checkpoint.WeightSource;
 import dev.kun.model.checkpoint.TensorInfo;
@@ -47,10 +48,8 @@ public final class Checkpoint implements AutoCloseable {
      * and the weights must exist; a {@code pytorch_model*.bin}-only checkpoint is refused with the
      * command that converts it; every tensor the config implies must be present with its shape.
      */
-    public static Checkpoint open(Path dir) {
-        if (!Files.isDirectory(dir)) {
-            throw new KunException(ExitCodes.BACKEND, "model directory not found: " + dir);
-        }
+    public static Checkpoint open(Path model) {
+        Path dir = HubCache.resolve(model);
         LlamaConfig config = LlamaConfig.read(dir);
         GenerationConfig generation = GenerationConfig.read(dir);
         if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {

@@ -125,12 +125,12 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
             List<Device> devices = DeviceSpec.parse(options.device(), options.devices()).resolve();
             boolean cuda = devices.get(0).isGpu();
             Precision precision = Precision.choose(options.dtype(), cuda);
-            log.info("model {}: {} layers on {}; {}", dir, checkpoint.config().layers(), devices, precision.reason());
+            log.info("model {}: {} layers on {}; {}", checkpoint.dir(), checkpoint.config().layers(), devices, precision.reason());
             LayerPlacement placement = LayerPlacement.even(checkpoint.config().layers(), devices);
             DjlGenerator generator = new DjlGenerator(checkpoint.config(), checkpoint.weights(), checkpoint.tokenizer(),
                     checkpoint.eosTokenIds(), placement, precision.dataType(), options);
             checkpoint.weights().close(); // every tensor is on its device now; the tokenizer stays open
-            generator.fingerprint = fingerprint(dir, options);
+            generator.fingerprint = fingerprint(checkpoint.dir(), options);
             return generator;
         } catch (RuntimeException e) {
             checkpoint.close();
