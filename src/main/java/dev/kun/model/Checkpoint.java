@@ -1,6 +1,7 @@
 package dev.kun.model;
 
 import dev.kun.model.checkpoint.HubCache;
+import dev.kun.model.checkpoint.PyTorchWeights;
 import dev.kun.model.checkpoint.RenamedWeights;
 import dev.kun.model.checkpoint.WeightSource;
 import dev.kun.model.checkpoint.TensorInfo;
@@ -15,7 +16,10 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -57,16 +61,7 @@ public final class Checkpoint implements AutoCloseable {
                     + " (a checkpoint with only tokenizer.model can write one: python -c \"from transformers import AutoTokenizer as T;"
                     + " T.from_pretrained('" + dir + "').save_pretrained('" + dir + "')\")");
         }
-        if (!SafetensorsWeights.present(dir)) {
-            if (hasBin(dir)) {
-                throw new KunException(ExitCodes.BACKEND, dir + " has only PyTorch .bin weights; kun reads safetensors. Convert with:"
-                        + " python -c \"from transformers import AutoModelForCausalLM as M; M.from_pretrained('" + dir
-                        + "').save_pretrained('OUT', safe_serialization=True)\" and copy the tokenizer files into OUT");
-            }
-            throw new KunException(ExitCodes.BACKEND, "no weights in " + dir + " (expected " + SafetensorsWeights.SINGLE
-                    + " or " + SafetensorsWeights.INDEX + ")");
-        }
-        WeightSource weights = RenamedWeights.of(SafetensorsWeights.open(dir), LlamaConfig::canonicalTensorName, dir);
+        WeightSource weights = RenamedWeights.of(openWeights(dir), LlamaConfig::canonicalTensorName, dir);
         HfTokenizer tokenizer = null;
         try {
             checkTensors(config, weights, dir);
@@ -102,12 +97,26 @@ public final class Checkpoint implements AutoCloseable {
         }
     }
 
-    private static boolean hasBin(Path dir) {
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "pytorch_model*.bin")) {
-            return s.iterator().hasNext();
+    /**
+     * The weights in {@code dir}: safetensors when present (they win over .bin files beside them),
+     * else PyTorch's .bin; else a one-line error that names the layouts kun reads and the weight-like
+     * files it found instead.
+     */
+    private static WeightSource openWeights(Path dir) {
+        if (SafetensorsWeights.present(dir)) return SafetensorsWeights.open(dir);
+        if (PyTorchWeights.present(dir)) return PyTorchWeights.open(dir);
+        List<String> found = new ArrayList<>();
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir,
+                "*.{bin,pt,pth,ckpt,safetensors,gguf,ggml,h5,msgpack,npz}")) {
+            for (Path p : s) found.add(p.getFileName().toString());
         } catch (IOException e) {
-            return false;
+            // Listing is only for the message.
         }
+        Collections.sort(found);
+        String foundText = found.isEmpty() ? "" : "; found " + String.join(", ", found.subList(0, Math.min(found.size(), 4)))
+                + (found.size() > 4 ? " and " + (found.size() - 4) + " more" : "");
+        throw new KunException(ExitCodes.BACKEND, "no weights in " + dir + " (expected " + SafetensorsWeights.SINGLE + ", "
+                + SafetensorsWeights.INDEX + ", " + PyTorchWeights.SINGLE + " or " + PyTorchWeights.INDEX + foundText + ")");
     }
 
     public Path dir() {

@@ -57,4 +57,43 @@ class CheckpointFormsTest {
         Path yi = TinyCheckpoint.builder().seed(5).gqa(4, 2).modelType("Yi").sharded(2).write(tmp.resolve("yi"));
         assertSameRuns(run(llama), run(yi));
     }
+
+    /**
+     * A checkpoint folder from the PyTorch fixture {@code name} (config and weights written by PyTorch)
+     * with a tokenizer; {@code asSafetensors} puts the fixture's reference.safetensors in place of the
+     * .bin files instead.
+     */
+    Path fromFixture(String name, boolean asSafetensors) throws Exception {
+        Path src = dev.kun.testing.Fixtures.pytorch(name);
+        Path dir = java.nio.file.Files.createDirectories(tmp.resolve(name + (asSafetensors ? "-safetensors" : "-bin")));
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(src)) {
+            for (Path f : files.toList()) {
+                String n = f.getFileName().toString();
+                boolean weights = n.endsWith(".bin") || n.endsWith(".bin.index.json");
+                if (n.equals("reference.safetensors")) {
+                    if (asSafetensors) java.nio.file.Files.copy(f, dir.resolve("model.safetensors"));
+                } else if (!(asSafetensors && weights)) {
+                    java.nio.file.Files.copy(f, dir.resolve(n));
+                }
+            }
+        }
+        TinyCheckpoint.writeTokenizer(dir.resolve("tokenizer.json"), 512);
+        return dir;
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"llama-f32", "yi-bf16-sharded", "views-f16"})
+    void pytorchBinRunsAsItsSafetensorsTwin(String name) throws Exception {
+        assertSameRuns(run(fromFixture(name, true)), run(fromFixture(name, false)));
+    }
+
+    @Test
+    void safetensorsWinOverBinBesideThem() throws Exception {
+        Path dir = fromFixture("llama-f32", true);
+        // A .bin that cannot be read: opening it would fail, so it must not be opened.
+        java.nio.file.Files.write(dir.resolve("pytorch_model.bin"), new byte[] {'P', 'K', 3, 4});
+        try (Checkpoint c = Checkpoint.open(dir)) {
+            assertEquals(c.config().expectedTensors().keySet(), c.weights().names());
+        }
+    }
 }
