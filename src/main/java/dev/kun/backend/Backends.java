@@ -8,7 +8,8 @@ import dev.kun.generate.Tokenizer;
 import dev.kun.model.DjlGenerator;
 import dev.kun.model.cpu.DeviceSpec;
 import dev.kun.model.cpu.Precision;
-import dev.kun.model.tokenizer.HfTokenizer;
+import dev.kun.model.checkpoint.HubCache;
+import dev.kun.model.tokenizer.TokenizerSource;
 import java.nio.file.Path;
 
 /**
@@ -24,6 +25,7 @@ public final class Backends {
         Precision.choose(spec.dtype(), false);
         if (spec.batchSize() < 1) throw KunException.usage("--batch-size must be >= 1: " + spec.batchSize());
         if (spec.maxContext() < 0) throw KunException.usage("--max-context must be >= 0: " + spec.maxContext());
+        TokenizerSource.parse(spec.tokenizerSource());
     }
 
     /** A generator for {@code spec}: the in-process engine on its checkpoint. */
@@ -36,9 +38,13 @@ public final class Backends {
         return openEngine(spec);
     }
 
-    /** The tokenizer of the Hugging Face checkpoint or tokenizer folder {@code dir}. */
-    public static Tokenizer openTokenizer(Path dir) {
-        return HfTokenizer.load(dir);
+    /**
+     * The tokenizer of the Hugging Face checkpoint or tokenizer folder {@code dir} (or a repository in
+     * the hub cache), from the file {@code source} names ({@code auto}, {@code tokenizer.json},
+     * {@code sentencepiece}).
+     */
+    public static Tokenizer openTokenizer(Path dir, String source) {
+        return TokenizerSource.parse(source).open(HubCache.resolve(dir, "tokenizer"));
     }
 
     private static DjlGenerator openEngine(BackendSpec spec) {
@@ -47,7 +53,8 @@ public final class Backends {
                 .withDevice(spec.device(), spec.devices())
                 .withDtype(spec.dtype())
                 .withMaxBatch(spec.batchSize())
-                .withMaxContext(spec.maxContext());
+                .withMaxContext(spec.maxContext())
+                .withTokenizerSource(TokenizerSource.parse(spec.tokenizerSource()));
         return DjlGenerator.open(spec.model(), options);
     }
 }

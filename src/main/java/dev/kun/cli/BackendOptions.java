@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 public final class BackendOptions {
 
     @Option(names = "--model", paramLabel = "DIR", required = true,
-            description = "Hugging Face checkpoint directory: config.json, tokenizer.json and *.safetensors (llama/Yi, mistral, qwen2).")
+            description = "Hugging Face checkpoint (llama/Yi, mistral, qwen2): a directory with config.json, tokenizer.json"
+                    + " or tokenizer.model, and *.safetensors or pytorch_model*.bin; or ORG/NAME[@REV] from the Hugging Face cache.")
     Path model;
 
     @Mixin DeviceOptions device;
@@ -36,7 +37,8 @@ public final class BackendOptions {
      * bad one is a usage error naming its option).
      */
     public BackendSpec spec() {
-        BackendSpec spec = new BackendSpec(model, device.device(), devices, device.dtype(), batchSize, maxContext);
+        BackendSpec spec = new BackendSpec(model, device.device(), devices, device.dtype(), batchSize, maxContext,
+                device.tokenizerSource());
         Backends.validate(spec);
         return spec;
     }

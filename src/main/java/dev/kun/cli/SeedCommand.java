@@ -78,7 +78,8 @@ public final class SeedCommand implements Callable<Integer> {
     int maxChars;
 
     @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "Hugging Face tokenizer.json (or the checkpoint directory holding it) for --max-tokens.")
+            description = "Hugging Face tokenizer.json or SentencePiece tokenizer.model (or the checkpoint directory holding"
+                    + " it, or ORG/NAME from the Hugging Face cache) for --max-tokens.")
     Path tokenizer;
 
     @Option(names = "--max-tokens", paramLabel = "N",
@@ -130,7 +131,7 @@ public final class SeedCommand implements Callable<Integer> {
     public Integer call() {
         SeedConfig config = config();
         try (ModelPerplexity ppl = pplModel == null ? null : new ModelPerplexity(Backends.openScorer(pplSpec()));
-                Tokenizer tok = tokenizer == null ? null : Backends.openTokenizer(tokenizer);
+                Tokenizer tok = tokenizer == null ? null : Backends.openTokenizer(tokenizer, device.tokenizerSource());
                 Stage stage = config.invert()
                         ? new InvertStage(config, tokenCounter(tok, ppl), ppl)
                         : new SeedStage(config, tokenCounter(tok, ppl), ppl)) {
@@ -151,7 +152,8 @@ public final class SeedCommand implements Callable<Integer> {
 
     /** The backend of --ppl-model. */
     private BackendSpec pplSpec() {
-        return BackendSpec.of(pplModel).withDevice(device.device(), null).withDtype(device.dtype());
+        return BackendSpec.of(pplModel).withDevice(device.device(), null).withDtype(device.dtype())
+                .withTokenizerSource(device.tokenizerSource());
     }
 
     /** The stage configuration the options describe; a usage error for inconsistent ones. */

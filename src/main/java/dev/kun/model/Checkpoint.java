@@ -9,7 +9,8 @@ import dev.kun.model.checkpoint.SafetensorsWeights;
 import dev.kun.model.checkpoint.GenerationConfig;
 import dev.kun.model.checkpoint.SafetensorsFile;
 import dev.kun.model.llama.LlamaConfig;
-import dev.kun.model.tokenizer.HfTokenizer;
+import dev.kun.model.tokenizer.EngineTokenizer;
+import dev.kun.model.tokenizer.TokenizerSource;
 import dev.kun.error.ExitCodes;
 import dev.kun.error.KunException;
 import java.io.IOException;
@@ -24,8 +25,11 @@ import java.util.Map;
 
 /**
  * A Hugging Face checkpoint directory, validated and opened: config.json as a {@link LlamaConfig},
- * the optional generation_config.json, tokenizer.json as an {@link HfTokenizer}, and the safetensors
- * weights as a {@link WeightSource} (read lazily, tensor by tensor).
+ * the optional generation_config.json, the tokenizer (tokenizer.json, or SentencePiece's
+ * tokenizer.model, see {@link TokenizerSource}) and the weights as a {@link WeightSource} (read lazily,
+ * tensor by tensor): safetensors, or PyTorch .bin when there are no safetensors, under Llama's tensor
+ * names whatever names were stored (Yi's first release). The directory may be named as a Hugging Face
+ * repository, {@code ORG/NAME[@REV]}, found in the local hub cache ({@link HubCache}).
  *
  * <p>Every problem is a one-line KunException with exit code {@link ExitCodes#BACKEND} (4, "model
  * or backend failure") naming the file: the model directory is a resource the run depends on, not a
@@ -35,10 +39,10 @@ public final class Checkpoint implements AutoCloseable {
     private final Path dir;
     private final LlamaConfig config;
     private final GenerationConfig generation;
-    private final HfTokenizer tokenizer;
+    private final EngineTokenizer tokenizer;
     private final WeightSource weights;
 
-    private Checkpoint(Path dir, LlamaConfig config, GenerationConfig generation, HfTokenizer tokenizer,
+    private Checkpoint(Path dir, LlamaConfig config, GenerationConfig generation, EngineTokenizer tokenizer,
             WeightSource weights) {
         this.dir = dir;
         this.config = config;
@@ -47,27 +51,27 @@ public final class Checkpoint implements AutoCloseable {
         this.weights = weights;
     }
 
-    /**
-     * Validates and opens {@code dir}: the directory, config.json (supported model_type), tokenizer.json
-     * and the weights must exist; a {@code pytorch_model*.bin}-only checkpoint is refused with the
-     * command that converts it; every tensor the config implies must be present with its shape.
-     */
+    /** {@link #open(Path, TokenizerSource)} with the tokenizer chosen automatically. */
     public static Checkpoint open(Path model) {
+        return open(model, TokenizerSource.AUTO);
+    }
+
+    /**
+     * Validates and opens {@code model} (a directory, or a repository in the hub cache): config.json
+     * (a supported model_type), the tokenizer {@code source} names, and the weights must exist, and
+     * every tensor the config implies must be present with its shape.
+     */
+    public static Checkpoint open(Path model, TokenizerSource source) {
         Path dir = HubCache.resolve(model);
         LlamaConfig config = LlamaConfig.read(dir);
         GenerationConfig generation = GenerationConfig.read(dir);
-        if (!Files.isRegularFile(dir.resolve("tokenizer.json"))) {
-            throw new KunException(ExitCodes.BACKEND, "tokenizer.json is missing in " + dir
-                    + " (a checkpoint with only tokenizer.model can write one: python -c \"from transformers import AutoTokenizer as T;"
-                    + " T.from_pretrained('" + dir + "').save_pretrained('" + dir + "')\")");
-        }
         WeightSource weights = RenamedWeights.of(openWeights(dir), LlamaConfig::canonicalTensorName, dir);
-        HfTokenizer tokenizer = null;
+        EngineTokenizer tokenizer = null;
         try {
             checkTensors(config, weights, dir);
-            tokenizer = HfTokenizer.load(dir);
+            tokenizer = source.open(dir);
             if (tokenizer.vocabSize() > config.vocabSize()) {
-                throw new KunException(ExitCodes.BACKEND, dir + ": tokenizer.json has " + tokenizer.vocabSize()
+                throw new KunException(ExitCodes.BACKEND, dir + ": " + tokenizer.file().getFileName() + " has " + tokenizer.vocabSize()
                         + " tokens but config.json vocab_size is " + config.vocabSize());
             }
             return new Checkpoint(dir, config, generation, tokenizer, weights);
@@ -131,7 +135,7 @@ public final class Checkpoint implements AutoCloseable {
         return generation;
     }
 
-    public HfTokenizer tokenizer() {
+    public EngineTokenizer tokenizer() {
         return tokenizer;
     }
 

@@ -12,7 +12,8 @@ import dev.kun.model.generation.Scheduler;
 import dev.kun.model.generation.Scorer;
 import dev.kun.model.llama.Llama;
 import dev.kun.model.llama.LlamaWeights;
-import dev.kun.model.tokenizer.HfTokenizer;
+import dev.kun.model.tokenizer.EngineTokenizer;
+import dev.kun.model.tokenizer.TokenizerSource;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
@@ -69,7 +70,8 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
      *                      width do not divide); 0 = one per core
      * @param prefillTokens padded prompt tokens per prefill (and scoring) forward pass
      */
-    public record Options(String device, String devices, String dtype, int maxBatch, int maxContext, int threads, int prefillTokens) {
+    public record Options(String device, String devices, String dtype, int maxBatch, int maxContext, int threads, int prefillTokens,
+            TokenizerSource tokenizerSource) {
         public Options {
             if (maxBatch < 1) throw KunException.usage("--max-batch must be >= 1: " + maxBatch);
             if (maxContext < 0) throw KunException.usage("--max-context must be >= 0: " + maxContext);
@@ -79,27 +81,32 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
 
         /** CPU, automatic dtype, 16 sequences, the model's context up to 4096, default threads. */
         public static Options defaults() {
-            return new Options("cpu", null, "auto", 16, 0, 0, 2048);
+            return new Options("cpu", null, "auto", 16, 0, 0, 2048, TokenizerSource.AUTO);
         }
 
         public Options withDevice(String device, String devices) {
-            return new Options(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens);
+            return new Options(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, tokenizerSource);
         }
 
         public Options withMaxBatch(int n) {
-            return new Options(device, devices, dtype, n, maxContext, threads, prefillTokens);
+            return new Options(device, devices, dtype, n, maxContext, threads, prefillTokens, tokenizerSource);
         }
 
         public Options withMaxContext(int n) {
-            return new Options(device, devices, dtype, maxBatch, n, threads, prefillTokens);
+            return new Options(device, devices, dtype, maxBatch, n, threads, prefillTokens, tokenizerSource);
         }
 
         public Options withThreads(int n) {
-            return new Options(device, devices, dtype, maxBatch, maxContext, n, prefillTokens);
+            return new Options(device, devices, dtype, maxBatch, maxContext, n, prefillTokens, tokenizerSource);
+        }
+
+        /** Which tokenizer file of the checkpoint runs (see {@link TokenizerSource}). */
+        public Options withTokenizerSource(TokenizerSource s) {
+            return new Options(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, s);
         }
 
         public Options withDtype(String d) {
-            return new Options(device, devices, d, maxBatch, maxContext, threads, prefillTokens);
+            return new Options(device, devices, d, maxBatch, maxContext, threads, prefillTokens, tokenizerSource);
         }
     }
 
@@ -111,7 +118,7 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
     private final TensorParallel parallel;
     private final Llama model;
     private final KvCache cache;
-    private final HfTokenizer tokenizer;
+    private final EngineTokenizer tokenizer;
     private final Set<Integer> endTokens;
     private final Scheduler scheduler;
     private final Scorer scorer;
@@ -119,7 +126,7 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
 
     /** Opens the checkpoint in {@code dir} and loads it as {@code options} say. */
     public static DjlGenerator open(Path dir, Options options) {
-        Checkpoint checkpoint = Checkpoint.open(dir);
+        Checkpoint checkpoint = Checkpoint.open(dir, options.tokenizerSource());
         try {
             Engine.getEngine("PyTorch");
             List<Device> devices = DeviceSpec.parse(options.device(), options.devices()).resolve();
@@ -142,7 +149,7 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
      * A generator over already-opened parts; takes ownership of {@code tokenizer} (closed with this),
      * not of {@code source}, which may be closed once this returns.
      */
-    public DjlGenerator(LlamaConfig config, WeightSource source, HfTokenizer tokenizer, List<Integer> eosTokenIds,
+    public DjlGenerator(LlamaConfig config, WeightSource source, EngineTokenizer tokenizer, List<Integer> eosTokenIds,
                         LayerPlacement placement, DataType dtype, Options options) {
         this.root = NDManager.newBaseManager(placement.embeddingDevice());
         try {
@@ -269,7 +276,7 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
 
     @Override
     public int countTokens(String text) {
-        return tokenizer.countTokens(text);
+        return tokenizer.count(text);
     }
 
 
@@ -314,6 +321,8 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
         sb.append(";device=").append(options.device());
         sb.append(";devices=").append(options.devices());
         sb.append(";max_context=").append(options.maxContext());
+        // Only a chosen source is named, so fingerprints of runs that never chose one stay as they were.
+        if (options.tokenizerSource() != TokenizerSource.AUTO) sb.append(";tokenizer=").append(options.tokenizerSource());
         return sb.toString();
     }
 
@@ -333,7 +342,7 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
     }
 
     @Override
-    public HfTokenizer tokenizer() {
+    public EngineTokenizer tokenizer() {
         return tokenizer;
     }
 

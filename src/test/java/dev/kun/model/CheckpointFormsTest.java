@@ -96,4 +96,24 @@ class CheckpointFormsTest {
             assertEquals(c.config().expectedTensors().keySet(), c.weights().names());
         }
     }
+
+    @Test
+    void aSentencePieceOnlyCheckpointRunsAsWithItsConvertedTokenizerJson() throws Exception {
+        Path json = TinyCheckpoint.builder().seed(9).vocab(6000).write(tmp.resolve("json"));
+        Path model = dev.kun.model.tokenizer.SentencePieceModelTest.model("llama-style");
+        java.nio.file.Files.copy(model, json.resolve("tokenizer.model"));
+        java.nio.file.Files.delete(json.resolve("tokenizer_config.json"));
+        dev.kun.testing.SentencePieceToJson.write(dev.kun.model.tokenizer.SentencePieceModel.load(model), json.resolve("tokenizer.json"));
+        Path sp = tmp.resolve("sentencepiece");
+        java.nio.file.Files.createDirectories(sp);
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(json)) {
+            for (Path f : files.toList()) {
+                if (!f.getFileName().toString().equals("tokenizer.json")) java.nio.file.Files.copy(f, sp.resolve(f.getFileName()));
+            }
+        }
+        try (Checkpoint c = Checkpoint.open(sp)) {
+            assertEquals(dev.kun.model.tokenizer.SentencePieceTokenizer.class, c.tokenizer().getClass());
+        }
+        assertSameRuns(run(json), run(sp));
+    }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kun.error.ExitCodes;
 import dev.kun.error.KunException;
+import dev.kun.model.tokenizer.TokenizerSource;
 import dev.kun.testing.TinyCheckpoint;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,12 +52,12 @@ class CheckpointTest {
     }
 
     @Test
-    void missingTokenizerSaysHowToWriteOne() throws Exception {
+    void missingTokenizerNamesBothFiles() throws Exception {
         TinyCheckpoint.builder().write(dir);
         Files.delete(dir.resolve("tokenizer.json"));
-        String m = openFails().getMessage();
-        assertTrue(m.startsWith("tokenizer.json is missing in " + dir), m);
-        assertTrue(m.contains("AutoTokenizer"), m);
+        assertEquals("no tokenizer in " + dir + " (expected tokenizer.json or tokenizer.model)", openFails().getMessage());
+        KunException e = assertThrows(KunException.class, () -> Checkpoint.open(dir, TokenizerSource.SENTENCEPIECE));
+        assertEquals("tokenizer.model is missing in " + dir + " (--tokenizer-source sentencepiece)", e.getMessage());
     }
 
     @Test

@@ -39,7 +39,7 @@ class ModelPerplexityTest {
         List<Perplexity> scores = scorer.score(texts);
         List<float[]> withBos = model.textLogprobs(texts, true);
         for (int i = 0; i < texts.size(); i++) {
-            int n = model.tokenizer().countTokens(texts.get(i));
+            int n = model.tokenizer().count(texts.get(i));
             assertEquals(n, scores.get(i).tokens());
             assertEquals(n, withBos.get(i).length, "BOS as context gives every token of the text a value");
             double sum = 0;
@@ -67,7 +67,7 @@ class ModelPerplexityTest {
     void textLongerThanTheContextIsScoredOnItsHead() {
         String longText = "长".repeat(300);
         Perplexity p = scorer.score(List.of(longText)).get(0);
-        assertEquals(model.tokenizer().countTokens(longText), p.tokens());
+        assertEquals(model.tokenizer().count(longText), p.tokens());
         assertTrue(p.tokens() > model.maxContext());
         assertTrue(Double.isFinite(p.ppl()));
     }

@@ -33,7 +33,16 @@ public final class HubCache {
 
     /** {@link #resolve(Path, Map, Path)} with this process's environment and home directory. */
     public static Path resolve(Path model) {
-        return resolve(model, System.getenv(), Path.of(System.getProperty("user.home")));
+        return resolve(model, "model directory");
+    }
+
+    /**
+     * As {@link #resolve(Path)}; {@code what} names the thing looked for in the message when it is
+     * not found ("tokenizer not found: ..."). A file is returned as it is.
+     */
+    public static Path resolve(Path model, String what) {
+        if (Files.isRegularFile(model)) return model;
+        return resolve(model, System.getenv(), Path.of(System.getProperty("user.home")), what);
     }
 
     /**
@@ -42,11 +51,15 @@ public final class HubCache {
      * a one-line KunException(BACKEND) that says where it looked.
      */
     public static Path resolve(Path model, Map<String, String> env, Path home) {
+        return resolve(model, env, home, "model directory");
+    }
+
+    private static Path resolve(Path model, Map<String, String> env, Path home, String what) {
         if (Files.isDirectory(model)) return model;
         String spec = model.toString();
         Matcher m = REPO.matcher(spec);
         if (spec.startsWith(".") || !m.matches()) {
-            throw new KunException(ExitCodes.BACKEND, "model directory not found: " + model);
+            throw new KunException(ExitCodes.BACKEND, what + " not found: " + model);
         }
         String repo = "models--" + (m.group(1) == null ? "" : m.group(1).replace("/", "--")) + m.group(2);
         String revision = m.group(4);
@@ -57,7 +70,7 @@ public final class HubCache {
         }
         StringBuilder where = new StringBuilder();
         for (Path root : roots) where.append(where.length() == 0 ? "" : ", ").append(root);
-        throw new KunException(ExitCodes.BACKEND, "model directory not found: " + model + ", and no " + repo
+        throw new KunException(ExitCodes.BACKEND, what + " not found: " + model + ", and no " + repo
                 + " in the Hugging Face cache (looked in " + where + "; huggingface-cli download "
                 + spec.replaceFirst("@.*", "") + (revision == null ? "" : " --revision " + revision) + " puts it there)");
     }

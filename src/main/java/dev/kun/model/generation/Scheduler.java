@@ -2,7 +2,7 @@ package dev.kun.model.generation;
 
 import dev.kun.model.cpu.DirectMemory;
 import dev.kun.model.tokenizer.IncrementalDetokenizer;
-import dev.kun.model.tokenizer.HfTokenizer;
+import dev.kun.model.tokenizer.EngineTokenizer;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -34,7 +34,7 @@ import java.util.Set;
 public final class Scheduler {
     private final CausalLm model;
     private final KvCache cache;
-    private final HfTokenizer tokenizer;
+    private final EngineTokenizer tokenizer;
     private final Set<Integer> eos;
     private final NDManager root;
     private final int prefillTokens;
@@ -51,7 +51,7 @@ public final class Scheduler {
      * @param prefillTokens padded tokens per prefill forward pass (rows x longest prompt); a longer
      *                      prompt still runs, alone
      */
-    public Scheduler(CausalLm model, KvCache cache, HfTokenizer tokenizer, Set<Integer> eos, NDManager root, int prefillTokens) {
+    public Scheduler(CausalLm model, KvCache cache, EngineTokenizer tokenizer, Set<Integer> eos, NDManager root, int prefillTokens) {
         this.model = model;
         this.cache = cache;
         this.tokenizer = tokenizer;
@@ -168,7 +168,7 @@ public final class Scheduler {
         int generated;
         FinishReason finish;
 
-        Sequence(int index, GenerationRequest request, int[] prompt, int vocab, Set<Integer> eos, HfTokenizer tokenizer,
+        Sequence(int index, GenerationRequest request, int[] prompt, int vocab, Set<Integer> eos, EngineTokenizer tokenizer,
                  TopPSampler.Scratch scratch) {
             this.index = index;
             this.prompt = prompt;

@@ -1,10 +1,8 @@
 package dev.kun.model.tokenizer;
 
-import dev.kun.generate.Tokenizer;
 import dev.kun.model.checkpoint.CheckpointFiles;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kun.error.ExitCodes;
 import dev.kun.error.KunException;
 import java.io.IOException;
@@ -27,8 +25,7 @@ import java.util.regex.Pattern;
  * {@code <|im_start|>}, become their single ids. BOS and EOS ids come from generation_config.json,
  * config.json or tokenizer_config.json beside tokenizer.json, in that order of precedence.
  */
-public final class HfTokenizer implements Tokenizer, AutoCloseable {
-    private static final ObjectMapper JSON = new ObjectMapper();
+public final class HfTokenizer implements EngineTokenizer {
     private static final Pattern BYTE_PIECE = Pattern.compile("<0x[0-9A-Fa-f]{2}>");
 
     private final HuggingFaceTokenizer tokenizer;
@@ -39,10 +36,14 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     private final OptionalInt bosTokenId;
     private final List<Integer> eosTokenIds;
     private final BitSet byteTokens;
+    private final boolean addBos;
+    private final boolean addEos;
 
     private HfTokenizer(HuggingFaceTokenizer tokenizer, Path file, Map<String, Integer> specialIds, int vocabSize,
-            OptionalInt bosTokenId, List<Integer> eosTokenIds, BitSet byteTokens) {
+            OptionalInt bosTokenId, List<Integer> eosTokenIds, BitSet byteTokens, boolean addBos, boolean addEos) {
         this.byteTokens = byteTokens;
+        this.addBos = addBos;
+        this.addEos = addEos;
         this.tokenizer = tokenizer;
         this.file = file;
         this.specialIds = Map.copyOf(specialIds);
@@ -99,24 +100,15 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         }
         Map<String, Integer> byName = new HashMap<>(pieces);
         byName.putAll(specials);
-        OptionalInt bos = OptionalInt.empty();
-        List<Integer> eos = List.of();
-        // Lowest precedence first, so later files override.
-        JsonNode tc = CheckpointFiles.readOptional(home.resolve("tokenizer_config.json"));
-        if (tc != null) {
-            Integer b = tokenNamed(tc.get("bos_token"), byName);
-            if (b != null) bos = OptionalInt.of(b);
-            Integer e = tokenNamed(tc.get("eos_token"), byName);
-            if (e != null) eos = List.of(e);
-        }
-        for (String name : List.of("config.json", "generation_config.json")) {
-            JsonNode c = CheckpointFiles.readOptional(home.resolve(name));
-            if (c == null) continue;
-            if (c.path("bos_token_id").isInt()) bos = OptionalInt.of(c.get("bos_token_id").asInt());
-            List<Integer> e = CheckpointFiles.ids(c.get("eos_token_id"));
-            if (!e.isEmpty()) eos = e;
-        }
-        return new HfTokenizer(hf, file, specials, maxId + 1, bos, eos, byteTokens);
+        TokenizerConfig config = TokenizerConfig.read(home);
+        TokenizerConfig.Ends ends = config.ends(home, byName::get);
+        // Without add_bos_token, whether tokenizer.json's post-processor puts a special token first.
+        JsonNode single = json.path("post_processor").path("single");
+        boolean addBos = config.addBosToken() != null ? config.addBosToken()
+                : single.isArray() && single.size() > 0 && single.get(0).has("SpecialToken");
+        boolean addEos = config.addEosToken() != null ? config.addEosToken()
+                : single.isArray() && single.size() > 1 && single.get(single.size() - 1).has("SpecialToken");
+        return new HfTokenizer(hf, file, specials, maxId + 1, ends.bos(), ends.eos(), byteTokens, addBos, addEos);
     }
 
     /** Token ids of {@code text}, with no BOS/EOS added; special tokens in the text map to their ids. */
@@ -146,30 +138,15 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         return tokenizer.encode(text, false, false).getIds().length;
     }
 
-    /** Text of {@code ids}, special tokens included verbatim (e.g. {@code <|im_end|>}). */
-    @Override
-    public String decode(int[] ids) {
-        return decode(ids, 0, ids.length, false);
-    }
-
-    /** Text of {@code ids} with special tokens left out. */
-    public String decodeSkippingSpecial(int[] ids) {
-        return decode(ids, 0, ids.length, true);
-    }
-
     /** Text of {@code ids[from, to)}. */
+    @Override
     public String decode(int[] ids, int from, int to, boolean skipSpecialTokens) {
         long[] l = new long[to - from];
         for (int i = from; i < to; i++) l[i - from] = ids[i];
         return tokenizer.decode(l, skipSpecialTokens);
     }
 
-    /** A fresh streaming decoder for one generated sequence. */
-    public IncrementalDetokenizer incremental(boolean skipSpecialTokens) {
-        return new IncrementalDetokenizer(this, skipSpecialTokens);
-    }
-
-    /** Id of special token {@code content} (e.g. "<|im_end|>"); empty when the tokenizer has none. */
+    @Override
     public OptionalInt specialTokenId(String content) {
         Integer id = specialIds.get(content);
         return id == null ? OptionalInt.empty() : OptionalInt.of(id);
@@ -180,20 +157,22 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
      * ByteFallback decoder turns a whole run of such tokens into U+FFFD when any byte of the run is
      * invalid, so a run's text is only final once a non-byte token ends it.
      */
+    @Override
     public boolean isByteToken(int id) {
         return id >= 0 && byteTokens.get(id);
     }
 
+    @Override
     public boolean isSpecial(int id) {
         return specialIdSet.contains(id);
     }
 
-    /** Special tokens by content. */
+    @Override
     public Map<String, Integer> specialTokens() {
         return Collections.unmodifiableMap(specialIds);
     }
 
-    /** One more than the highest id the tokenizer can produce (may be below the model's vocab_size). */
+    @Override
     public int vocabSize() {
         return vocabSize;
     }
@@ -203,14 +182,22 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
         return bosTokenId;
     }
 
-    /**
-     * Ids that end a generation: generation_config.json's {@code eos_token_id} (int or list) when
-     * present, else config.json's, else tokenizer_config.json's {@code eos_token}; may be empty.
-     */
+    @Override
     public List<Integer> eosTokenIds() {
         return eosTokenIds;
     }
 
+    @Override
+    public boolean addsBosToken() {
+        return addBos;
+    }
+
+    @Override
+    public boolean addsEosToken() {
+        return addEos;
+    }
+
+    @Override
     public Path file() {
         return file;
     }
@@ -221,12 +208,6 @@ public final class HfTokenizer implements Tokenizer, AutoCloseable {
     }
 
 
-    private static Integer tokenNamed(JsonNode node, Map<String, Integer> byName) {
-        if (node == null || node.isNull()) return null;
-        // tokenizer_config.json spells a token either as a string or as an AddedToken object.
-        String content = node.isTextual() ? node.asText() : node.path("content").asText(null);
-        return content == null ? null : byName.get(content);
-    }
 
     private static int[] toInts(long[] ids) {
         int[] out = new int[ids.length];

@@ -26,7 +26,7 @@ public final class IncrementalDetokenizer {
     private static final int MAX_HELD_RUN = 32;
     private static final char REPLACEMENT = '\uFFFD';
 
-    private final HfTokenizer tokenizer;
+    private final EngineTokenizer tokenizer;
     private final boolean skipSpecialTokens;
     private int[] ids = new int[64];
     private int size;
@@ -36,7 +36,7 @@ public final class IncrementalDetokenizer {
     private int stopCheckedUpTo;
     private boolean runOpen;
 
-    IncrementalDetokenizer(HfTokenizer tokenizer, boolean skipSpecialTokens) {
+    IncrementalDetokenizer(EngineTokenizer tokenizer, boolean skipSpecialTokens) {
         this.tokenizer = tokenizer;
         this.skipSpecialTokens = skipSpecialTokens;
     }
