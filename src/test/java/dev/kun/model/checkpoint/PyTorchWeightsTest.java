@@ -142,4 +142,74 @@ class PyTorchWeightsTest {
             assertTrue(e.getMessage().endsWith("has dtype I64 (supported: F32, F16, BF16)"), e.getMessage());
         }
     }
+
+    /**
+     * The llama-f32 fixture rewritten as a ZIP64 archive, as PyTorch writes shards above 4 GB: every
+     * size and offset in the central directory is 0xFFFFFFFF with its value in the ZIP64 extra field, the
+     * local headers carry ZIP64 sizes of their own, and the end records are ZIP64's. Java's own zip reader
+     * accepts the file (so it is a well-formed archive); the tensors must read as from the original.
+     */
+    @Test
+    void aZip64ArchiveReadsAsTheOriginal() throws Exception {
+        Path original = fixture("llama-f32").resolve("pytorch_model.bin");
+        java.util.List<String> names = new java.util.ArrayList<>();
+        java.util.List<byte[]> contents = new java.util.ArrayList<>();
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(original.toFile())) {
+            for (var e : java.util.Collections.list(z.entries())) {
+                names.add(e.getName());
+                contents.add(z.getInputStream(e).readAllBytes());
+            }
+        }
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        long[] offsets = new long[names.size()];
+        long[] crcs = new long[names.size()];
+        for (int i = 0; i < names.size(); i++) {
+            byte[] name = names.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+            crc.update(contents.get(i));
+            crcs[i] = crc.getValue();
+            offsets[i] = out.size();
+            ByteBuffer h = le(30 + name.length + 20 + 7);
+            h.putInt(0x04034b50).putShort((short) 45).putShort((short) 0).putShort((short) 0).putInt(0)
+                    .putInt((int) crcs[i]).putInt(-1).putInt(-1).putShort((short) name.length).putShort((short) (20 + 7))
+                    .put(name).putShort((short) 1).putShort((short) 16).putLong(contents.get(i).length)
+                    .putLong(contents.get(i).length)
+                    .putShort((short) 0x4646).putShort((short) 3).put(new byte[3]); // padding, as PyTorch aligns data
+            out.write(h.array());
+            out.write(contents.get(i));
+        }
+        long directory = out.size();
+        for (int i = 0; i < names.size(); i++) {
+            byte[] name = names.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            ByteBuffer c = le(46 + name.length + 28);
+            c.putInt(0x02014b50).putShort((short) 45).putShort((short) 45).putShort((short) 0).putShort((short) 0).putInt(0)
+                    .putInt((int) crcs[i]).putInt(-1).putInt(-1).putShort((short) name.length).putShort((short) 28)
+                    .putShort((short) 0).putShort((short) 0).putShort((short) 0).putInt(0).putInt(-1)
+                    .put(name).putShort((short) 1).putShort((short) 24).putLong(contents.get(i).length)
+                    .putLong(contents.get(i).length).putLong(offsets[i]);
+            out.write(c.array());
+        }
+        long directorySize = out.size() - directory;
+        long end64 = out.size();
+        ByteBuffer e = le(56 + 20 + 22);
+        e.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0)
+                .putLong(names.size()).putLong(names.size()).putLong(directorySize).putLong(directory);
+        e.putInt(0x07064b50).putInt(0).putLong(end64).putInt(1);
+        e.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) -1).putShort((short) -1)
+                .putInt(-1).putInt(-1).putShort((short) 0);
+        out.write(e.array());
+        Path zip64 = tmp.resolve("pytorch_model.bin");
+        Files.write(zip64, out.toByteArray());
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(zip64.toFile())) {
+            assertEquals(names.size(), z.size());
+        }
+        try (PyTorchFile a = PyTorchFile.open(original); PyTorchFile b = PyTorchFile.open(zip64)) {
+            assertEquals(a.names(), b.names());
+            for (String t : a.names()) assertArrayEquals(bytes(a.read(t, DataType.FLOAT32)), bytes(b.read(t, DataType.FLOAT32)), t);
+        }
+    }
+
+    private static ByteBuffer le(int size) {
+        return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+    }
 }
