@@ -55,6 +55,9 @@ runs = [json.loads(l) for l in open(sys.argv[1])]
 def med(d, k): return statistics.median(r[k] for r in runs if r["dir"] == d)
 st, bn = sys.argv[2], sys.argv[3]
 t, m = med(bn, "seconds") / med(st, "seconds"), med(bn, "peak_rss_mb") / med(st, "peak_rss_mb")
-print("median load: safetensors %.3f s, .bin %.3f s (%.2fx, target <= 1.2x); peak RSS %.0f MB vs %.0f MB (%.3fx, target <= 1.1x)"
-      % (med(st, "seconds"), med(bn, "seconds"), t, med(st, "peak_rss_mb"), med(bn, "peak_rss_mb"), m))
+c = med(bn, "cpu_seconds") / med(st, "cpu_seconds")
+print("median load: safetensors %.3f s, .bin %.3f s (%.2fx, target <= 1.2x); CPU %.3f s vs %.3f s (%.2fx);"
+      " peak RSS %.0f MB vs %.0f MB (%.3fx, target <= 1.1x)"
+      % (med(st, "seconds"), med(bn, "seconds"), t, med(st, "cpu_seconds"), med(bn, "cpu_seconds"), c,
+         med(st, "peak_rss_mb"), med(bn, "peak_rss_mb"), m))
 PY
