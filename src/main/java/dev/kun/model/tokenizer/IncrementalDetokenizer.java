@@ -10,7 +10,8 @@ import java.util.List;
  * visible tokens; beyond that the bytes are invalid, and only text that later bytes can no longer
  * change is released). A run of
  * SentencePiece byte-fallback tokens is held until a non-byte token closes it, because Hugging
- * Face's decoder blanks a whole run to U+FFFD when any byte of it is invalid. The pieces therefore
+ * Face's decoder blanks a whole run to U+FFFD when any byte of it is invalid; a run longer than
+ * {@value #MAX_HELD_RUN} tokens is released up to its last whole character. The pieces therefore
  * concatenate to exactly {@code decode(all ids)}, except in one degenerate case: an invalid
  * byte-fallback run longer than {@value #MAX_HELD_RUN} tokens, where the stream keeps the valid
  * characters it already emitted.
@@ -62,6 +63,22 @@ public final class IncrementalDetokenizer {
         }
         if (held < MAX_HELD) {
             return "";
+        }
+        // A long byte run still open: its text up to the last character boundary among the last four
+        // tokens is final. Hugging Face's decoder blanks an unfinished run to U+FFFD throughout, so the
+        // window is cut where the run is whole instead of compared with the blanked one.
+        int boundary = size;
+        for (int seen = 0; boundary > readOffset && seen < MAX_HELD; boundary--) {
+            if (visible(ids[boundary - 1])) seen++;
+            if (boundary == size) continue;
+            String whole = tokenizer.decode(ids, prefixOffset, boundary, skipSpecialTokens);
+            if (whole.length() > prefix.length() && whole.startsWith(prefix) && whole.charAt(whole.length() - 1) != REPLACEMENT) {
+                String piece = whole.substring(prefix.length());
+                prefixOffset = readOffset;
+                readOffset = boundary;
+                text.append(piece);
+                return piece;
+            }
         }
         // Still U+FFFD after four visible tokens: invalid bytes, not a pending character. Text before the last
         // three tokens is final once it is a prefix of the full window: an incomplete character needs at

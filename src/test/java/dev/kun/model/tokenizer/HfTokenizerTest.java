@@ -183,6 +183,24 @@ class HfTokenizerTest {
     }
 
     @Test
+    void aLongValidByteRunStreamsAsItsText() {
+        // 36 bytes outside the vocabulary: a byte run longer than the detokenizer holds back. Hugging
+        // Face's decoder turns an unfinished run into U+FFFD throughout, which must never reach the stream.
+        String text = "家家家家家家家家家家家家家👨‍👩‍👧x"; // 3-byte characters: the 32nd token is mid-character
+        int[] ids = tok.encode(text);
+        IncrementalDetokenizer inc = tok.incremental(true);
+        StringBuilder sb = new StringBuilder();
+        for (int id : ids) {
+            String p = inc.push(id);
+            assertFalse(p.contains("\uFFFD"), p);
+            sb.append(p);
+        }
+        sb.append(inc.flush());
+        assertEquals(tok.decode(ids), sb.toString());
+        assertEquals(text, sb.toString());
+    }
+
+    @Test
     void findStopSeesStopsSpanningTokens() {
         IncrementalDetokenizer inc = tok.incremental(true);
         int[] ids = tok.encode("answer</s>tail");
