@@ -622,6 +622,11 @@ public final class SentencePieceModel {
         return types[id] == CONTROL;
     }
 
+    /** A user-defined piece: matched whole in text, never merged. */
+    public boolean isUserDefined(int id) {
+        return types[id] == USER_DEFINED;
+    }
+
     public boolean isUnknown(int id) {
         return types[id] == UNKNOWN;
     }

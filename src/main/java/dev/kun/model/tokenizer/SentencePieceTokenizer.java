@@ -268,10 +268,17 @@ public final class SentencePieceTokenizer implements EngineTokenizer {
         }
     }
 
+    /**
+     * The special token {@code content}, or else a user-defined piece of the model spelled so: such a
+     * piece is matched whole in text by SentencePiece itself, which is how a tokenizer.model may carry
+     * chat markers such as {@code <|im_end|>} without any tokenizer_config.json naming them.
+     */
     @Override
     public OptionalInt specialTokenId(String content) {
         Integer id = specials.get(content);
-        return id == null ? OptionalInt.empty() : OptionalInt.of(id);
+        if (id != null) return OptionalInt.of(id);
+        int piece = model.id(content);
+        return piece >= 0 && model.isUserDefined(piece) ? OptionalInt.of(piece) : OptionalInt.empty();
     }
 
     @Override

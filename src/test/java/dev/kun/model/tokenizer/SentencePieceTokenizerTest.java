@@ -136,6 +136,17 @@ class SentencePieceTokenizerTest {
     }
 
     @Test
+    void aUserDefinedPieceIsFoundAsASpecialTokenAndMatchedWhole() throws Exception {
+        // The nfkc model has user-defined pieces <sep> and 🤖 and no tokenizer_config.json at all.
+        SentencePieceTokenizer tok = SentencePieceTokenizer.load(folder("nfkc", null));
+        int sep = tok.specialTokenId("<sep>").orElseThrow();
+        assertEquals(sep, tok.model().id("<sep>"));
+        int[] ids = tok.encode("a<sep>b");
+        assertEquals(1, java.util.Arrays.stream(ids).filter(i -> i == sep).count());
+        assertTrue(tok.specialTokenId("<nope>").isEmpty());
+    }
+
+    @Test
     void tokenizerJsonWinsUnlessSentencePieceIsAsked() throws Exception {
         folder("llama-style", null);
         TinyCheckpoint.writeTokenizer(dir.resolve("tokenizer.json"));
