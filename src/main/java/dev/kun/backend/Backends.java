@@ -38,6 +38,11 @@ public final class Backends {
         return openEngine(spec);
     }
 
+    /** {@link #openTokenizer(Path, String)} with the tokenizer file chosen automatically. */
+    public static Tokenizer openTokenizer(Path dir) {
+        return openTokenizer(dir, "auto");
+    }
+
     /**
      * The tokenizer of the Hugging Face checkpoint or tokenizer folder {@code dir} (or a repository in
      * the hub cache), from the file {@code source} names ({@code auto}, {@code tokenizer.json},

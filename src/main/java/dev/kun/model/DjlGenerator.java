@@ -79,6 +79,11 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
             if (prefillTokens < 1) throw KunException.usage("prefill tokens must be >= 1: " + prefillTokens);
         }
 
+        /** These options with the tokenizer chosen automatically (tokenizer.json when present). */
+        public Options(String device, String devices, String dtype, int maxBatch, int maxContext, int threads, int prefillTokens) {
+            this(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, TokenizerSource.AUTO);
+        }
+
         /** CPU, automatic dtype, 16 sequences, the model's context up to 4096, default threads. */
         public static Options defaults() {
             return new Options("cpu", null, "auto", 16, 0, 0, 2048, TokenizerSource.AUTO);
