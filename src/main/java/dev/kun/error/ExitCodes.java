@@ -12,6 +12,8 @@ public final class ExitCodes {
     public static final int BACKEND = 4;
     /** The machine, not the input or the arguments: a disk full, a read-only file system, an output that cannot be written. */
     public static final int ENVIRONMENT = 5;
+    /** 128 + SIGINT, as a shell reports a process stopped by Ctrl-C. */
+    public static final int INTERRUPTED = 130;
 
     /** Rows for picocli's {@code exitCodeList}: "code:description". */
     public static final String[] HELP_LIST = {
@@ -21,6 +23,7 @@ public final class ExitCodes {
         " 3:bad input (the message names file and line)",
         " 4:model or backend failure",
         " 5:environment: disk full or unwritable output",
+        " 130:interrupted (Ctrl-C); rerun the same command to resume",
     };
 
     private ExitCodes() {}

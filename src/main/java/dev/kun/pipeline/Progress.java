@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Progress on stderr: records, records per second and, when the input size is known, percent and
- * ETA. On a terminal one line is redrawn every half second; with {@code --progress always} and no
+ * Progress on stderr: records, records per second, generated tokens per second (model stages) and,
+ * when the input size is known, percent and ETA. On a terminal one line is redrawn every half second; with {@code --progress always} and no
  * terminal a plain line is written every ten seconds instead.
  */
 final class Progress {
@@ -19,17 +19,18 @@ final class Progress {
     private final long startNanos = System.nanoTime();
     private final long startRecords;
     private final long startBytes;
+    private final long startTokens;
     private final long intervalNanos;
     private long lastPrint = startNanos;
     private boolean printed;
 
-    Progress(ProgressMode mode, String stage, long totalBytes, long startRecords, long startBytes) {
-        this(System.err, stderrIsTerminal(), -1, mode, stage, totalBytes, startRecords, startBytes);
+    Progress(ProgressMode mode, String stage, long totalBytes, long startRecords, long startBytes, long startTokens) {
+        this(System.err, stderrIsTerminal(), -1, mode, stage, totalBytes, startRecords, startBytes, startTokens);
     }
 
     /** {@code intervalNanos} -1: half a second on a terminal, ten seconds otherwise. */
     Progress(PrintStream err, boolean terminal, long intervalNanos, ProgressMode mode, String stage, long totalBytes,
-            long startRecords, long startBytes) {
+            long startRecords, long startBytes, long startTokens) {
         this.err = err;
         this.stage = stage;
         this.totalBytes = totalBytes;
@@ -38,6 +39,7 @@ final class Progress {
         this.intervalNanos = intervalNanos >= 0 ? intervalNanos : terminal ? 500_000_000L : 10_000_000_000L;
         this.startRecords = startRecords;
         this.startBytes = startBytes;
+        this.startTokens = startTokens;
     }
 
     /**
@@ -53,7 +55,8 @@ final class Progress {
         }
     }
 
-    void update(long records, long bytes) {
+    /** {@code tokensOut}: generated tokens so far (0 for a stage without a model: then not shown). */
+    void update(long records, long bytes, long tokensOut) {
         if (!enabled) return;
         long now = System.nanoTime();
         if (now - lastPrint < intervalNanos) return;
@@ -62,6 +65,9 @@ final class Progress {
         double rate = (records - startRecords) / Math.max(seconds, 1e-9);
         StringBuilder line = new StringBuilder();
         line.append(String.format(Locale.ROOT, "%s: %,d records, %,.0f/s", stage, records, rate));
+        if (tokensOut > startTokens) {
+            line.append(String.format(Locale.ROOT, ", %,.0f tokens/s", (tokensOut - startTokens) / Math.max(seconds, 1e-9)));
+        }
         if (totalBytes > 0) {
             double done = Math.min(1.0, (double) bytes / totalBytes);
             double byteRate = (bytes - startBytes) / Math.max(seconds, 1e-9);

@@ -50,15 +50,26 @@ public final class StageRunner {
     private static final int LOGGED_BAD_INPUT = 10;
 
     private final RunConfig config;
+    private final RunListener listener;
 
     /** The usual way in: a command builds {@code config} from its option mixins. */
     public StageRunner(RunConfig config) {
+        this(config, RunListener.NONE);
+    }
+
+    private StageRunner(RunConfig config, RunListener listener) {
         this.config = config;
+        this.listener = listener;
     }
 
     /** The same runner with plain text landing in {@code field} instead of {@code text}. */
     public StageRunner plainTextField(String field) {
-        return new StageRunner(config.withPlainTextField(field));
+        return new StageRunner(config.withPlainTextField(field), listener);
+    }
+
+    /** The same runner telling {@code listener} of every checkpoint and asking it whether to stop. */
+    public StageRunner listenedBy(RunListener listener) {
+        return new StageRunner(config, listener);
     }
 
     public RunConfig config() {
@@ -191,10 +202,14 @@ public final class StageRunner {
         private StageStats stream(Position start) throws IOException {
             try (RecordReader reader = new RecordReader(files, config.read(), start, stage.compactRecords())) {
                 Progress progress = new Progress(config.progress(), stage.name(), RecordReader.totalBytes(files),
-                        consumed, reader.bytesRead());
+                        consumed, reader.bytesRead(), stats.tokensOut());
                 try {
                     List<InputRecord> batch = new ArrayList<>();
                     while (true) {
+                        if (listener.stopRequested()) {
+                            throw new KunException(ExitCodes.INTERRUPTED, stage.name() + ": stopped after " + consumed
+                                    + " records; what the last checkpoint holds is kept, and a rerun resumes from there");
+                        }
                         // Batches never straddle a checkpoint, so checkpoints sit at fixed record counts.
                         int room = Math.min(Math.max(1, stage.batchSize()),
                                 config.checkpointEvery() - (int) (consumed % config.checkpointEvery()));
@@ -217,7 +232,7 @@ public final class StageRunner {
                         process(batch);
                         consumed += batch.size();
                         if (consumed % config.checkpointEvery() == 0) commit(reader.position());
-                        progress.update(consumed, reader.bytesRead());
+                        progress.update(consumed, reader.bytesRead(), stats.tokensOut());
                     }
                 } finally {
                     progress.finish();
@@ -302,14 +317,17 @@ public final class StageRunner {
             committer.await();
             long outBytes = out.flush();
             long rejectBytes = rejects == null ? 0 : rejects.flush();
+            ObjectNode committedStats = statsNow();
             if (!resumable) {
                 out.sync();
                 if (rejects != null) rejects.sync();
+                listener.committed(StageStats.fromJson(committedStats));
                 return;
             }
             Checkpoint checkpoint = new Checkpoint(false, resume.fingerprint(), position, consumed, outBytes, rejectBytes,
-                    statsNow(), targets.statsName());
+                    committedStats, targets.statsName());
             committer.submit(out, rejects, checkpoint, resume.checkpointPath());
+            listener.committed(StageStats.fromJson(committedStats));
         }
 
         private ObjectNode statsNow() {
@@ -342,6 +360,7 @@ public final class StageRunner {
             }
             if (targets.rejects != null && !targets.rejects.special) targets.rejects.moveIntoPlace();
             if (targets.outputIsFile()) targets.output.moveIntoPlace();
+            listener.committed(StageStats.fromJson(finalStats));
             return StageStats.fromJson(finalStats);
         }
     }

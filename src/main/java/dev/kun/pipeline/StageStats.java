@@ -77,6 +77,28 @@ public final class StageStats {
         return seconds;
     }
 
+    public long tokensIn() {
+        return tokensIn;
+    }
+
+    public long tokensOut() {
+        return tokensOut;
+    }
+
+    public String stage() {
+        return stage;
+    }
+
+    /** Dropped records per reason, in reason order. */
+    public Map<String, Long> droppedByReason() {
+        return java.util.Collections.unmodifiableMap(droppedBy);
+    }
+
+    /** Bad input per reason, in reason order. */
+    public Map<String, Long> badInputByReason() {
+        return java.util.Collections.unmodifiableMap(badInputBy);
+    }
+
     /** The counters as JSON; {@code withSeconds} false leaves out the only field that depends on timing. */
     public ObjectNode toJson(boolean withSeconds) {
         ObjectNode n = Json.MAPPER.createObjectNode();

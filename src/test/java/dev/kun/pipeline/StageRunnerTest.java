@@ -55,6 +55,54 @@ class StageRunnerTest {
     }
 
     @Test
+    void aListenerHearsEveryCheckpointAndStopsTheRunAtABatchBoundaryResumably() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 50; i++) b.append("{\"text\":\"t").append(i % 40).append("\"}\n");
+        Files.writeString(in, b);
+        RunConfig config = RunConfig.simple(List.of(in.toString()), dir.resolve("out.jsonl"))
+                .withRejects(dir.resolve("rej.jsonl")).withCheckpointEvery(10);
+        List<Long> heard = new java.util.ArrayList<>();
+        RunListener stopAfter25 = new RunListener() {
+            long asked;
+
+            @Override
+            public void committed(StageStats stats) {
+                heard.add(stats.total());
+            }
+
+            @Override
+            public boolean stopRequested() {
+                return ++asked > 25; // batches of 1: asked once per record
+            }
+        };
+        KunException stopped = assertThrows(KunException.class, () -> Captured.run(new byte[0],
+                () -> new StageRunner(config).listenedBy(stopAfter25).run(TestStages.dedup(1, Long.MAX_VALUE))));
+        assertEquals(dev.kun.error.ExitCodes.INTERRUPTED, stopped.exitCode());
+        assertEquals(List.of(10L, 20L), heard);
+        assertEquals(20, Checkpoint.read(dir.resolve("out.jsonl.checkpoint")).consumed());
+        assertFalse(Files.exists(dir.resolve("out.jsonl")));
+
+        heard.clear();
+        RunListener hear = new RunListener() {
+            @Override
+            public void committed(StageStats stats) {
+                heard.add(stats.total());
+            }
+        };
+        Captured c = Captured.run(new byte[0], () -> new StageRunner(config).listenedBy(hear).run(TestStages.dedup(1, Long.MAX_VALUE)));
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals(List.of(30L, 40L, 50L, 50L), heard, "each checkpoint, then the end");
+
+        Path once = dir.resolve("once.jsonl");
+        Captured ref = Captured.run(new byte[0], () -> new StageRunner(RunConfig.simple(List.of(in.toString()), once)
+                .withRejects(dir.resolve("once-rej.jsonl")).withCheckpointEvery(10)).run(TestStages.dedup(1, Long.MAX_VALUE)));
+        assertEquals(0, ref.code(), ref.stderr());
+        assertEquals(Files.readString(once), Files.readString(dir.resolve("out.jsonl")));
+        assertEquals(Files.readString(dir.resolve("once-rej.jsonl")), Files.readString(dir.resolve("rej.jsonl")));
+    }
+
+    @Test
     void aCheckpointThatFailsInTheBackgroundFailsTheRun() throws Exception {
         // The checkpoint is written on another thread while records go on; its failure must not be lost,
         // whether the next checkpoint (50 records) or the end of the run (10 records) is what waits for it.
