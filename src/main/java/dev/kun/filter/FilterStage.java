@@ -14,15 +14,25 @@ import java.util.List;
 public final class FilterStage implements Stage {
     private final RuleSet rules;
     private final OutputFormat format;
+    private final String name;
 
     public FilterStage(RuleSet rules, OutputFormat format) {
+        this(rules, format, "filter");
+    }
+
+    /**
+     * A filter stage that writes {@code name} into rejects and stats: {@code kun run} runs the method's
+     * instruction rules and output rules as two stages, and its ledger tells them apart.
+     */
+    public FilterStage(RuleSet rules, OutputFormat format, String name) {
         this.rules = rules;
         this.format = format;
+        this.name = name;
     }
 
     @Override
     public String name() {
-        return "filter";
+        return name;
     }
 
     /** Rules are cheap and stateless: hand over records in blocks to spare the runner per-call work. */
