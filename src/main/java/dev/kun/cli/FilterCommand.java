@@ -5,6 +5,7 @@ import dev.kun.filter.OutputFormat;
 import dev.kun.filter.RuleSet;
 import dev.kun.filter.VerdictMode;
 import dev.kun.pipeline.StageRunner;
+import dev.kun.run.Step;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -66,6 +67,12 @@ public final class FilterCommand implements Callable<Integer> {
         IoOptions options = new IoOptions();
         options.checkpointEvery = CHECKPOINT_EVERY;
         return options;
+    }
+
+    /** This command's rules as stage {@code name} of {@code kun run}, passing every field on (the run formats at the end). */
+    Step runStep(String name) {
+        RuleSet set = RuleSet.load(rules).withVerdict(verdictMode, minScore);
+        return Step.rules(name, () -> new FilterStage(set, OutputFormat.JSONL, name));
     }
 
     @Override

@@ -6,6 +6,8 @@ import dev.kun.generate.Tokenizer;
 import dev.kun.error.KunException;
 import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
+import dev.kun.run.ClosingStage;
+import dev.kun.run.Step;
 import dev.kun.record.KunRecord;
 import dev.kun.seed.InvertStage;
 import dev.kun.seed.ModelPerplexity;
@@ -141,6 +143,19 @@ public final class SeedCommand implements Callable<Integer> {
             }
             return runner.run(stage);
         }
+    }
+
+    /**
+     * This command's stage as the first stage of {@code kun run}. Its tokenizer and perplexity model are
+     * opened when the stage starts and closed with it.
+     */
+    Step runStep() {
+        SeedConfig config = config();
+        return Step.rules("seed", () -> {
+            ModelPerplexity ppl = pplModel == null ? null : new ModelPerplexity(Backends.openScorer(pplSpec()));
+            Tokenizer tok = tokenizer == null ? null : Backends.openTokenizer(tokenizer);
+            return new ClosingStage(new SeedStage(config, tokenCounter(tok, ppl), ppl), ppl, tok);
+        });
     }
 
     private static TokenCounter tokenCounter(Tokenizer tok, ModelPerplexity ppl) {

@@ -3,7 +3,6 @@ package dev.kun.cli;
 import dev.kun.error.ExitCodes;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kun.testing.Captured;
@@ -64,15 +63,6 @@ class KunCliTest {
         assertEquals(ExitCodes.USAGE, c.code());
         assertTrue(c.stderr().startsWith("kun: Unknown option: '--no-such-option'"), c.stderr());
         assertEquals("", c.out());
-    }
-
-    @Test
-    void modelStagesAreListedButNotAvailableYet() {
-        for (String sub : new String[] {"run"}) {
-            Captured c = Captured.kun(sub);
-            assertNotEquals(0, c.code(), sub);
-            assertEquals("kun: " + sub + ": not available yet (the model stages come in a later issue)\n", c.stderr());
-        }
     }
 
     @Test
