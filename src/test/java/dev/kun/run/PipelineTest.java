@@ -267,6 +267,10 @@ class PipelineTest {
         assertEquals("complete", report.get("stages").get(2).get("state").asText());
         assertEquals("interrupted", report.get("stages").get(3).get("state").asText());
         assertEquals("pending", report.get("stages").get(4).get("state").asText());
+        // The report was refreshed at judge's last checkpoint: its counters are the checkpoint's.
+        JsonNode checkpoint = Json.MAPPER.readTree(plan.workDir().resolve("04-judge.jsonl.checkpoint").toFile());
+        assertEquals(checkpoint.get("stats").get("total"), report.get("stages").get(3).get("stats").get("total"));
+        assertTrue(checkpoint.get("stats").get("total").asLong() > 0);
 
         Captured c = run(pipeline(plan, SAMPLING, spec -> new FakeGenerator()));
         assertEquals(0, c.code(), c.stderr());
