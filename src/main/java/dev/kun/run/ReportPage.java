@@ -26,6 +26,8 @@ final class ReportPage {
     static String render(JsonNode report) {
         StringBuilder h = new StringBuilder(16_384);
         h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>kun run report</title>\n");
+        // While the run goes on, the page reloads itself: it is rewritten at every checkpoint.
+        if (report.path("status").asText().equals("running")) h.append("<meta http-equiv=\"refresh\" content=\"15\">\n");
         h.append("<style>\n")
                 .append("body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:24px auto;max-width:1180px;color:#212529;padding:0 16px}\n")
                 .append("h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #dee2e6;padding-bottom:4px}\n")
