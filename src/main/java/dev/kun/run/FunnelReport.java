@@ -32,6 +32,7 @@ final class FunnelReport {
     private final String[] state;
     private final ObjectNode[] stats;
     private final StageDigest[] digests;
+    private final ObjectNode[] abouts;
     private ObjectNode exportStats;
     private long ledgerRecords = -1;
     private String status = "running";
@@ -47,10 +48,17 @@ final class FunnelReport {
         this.stats = new ObjectNode[steps.size()];
         this.digests = new StageDigest[steps.size()];
         java.util.Arrays.fill(state, "pending");
+        this.abouts = new ObjectNode[steps.size()];
+        for (int i = 0; i < abouts.length; i++) abouts[i] = steps.get(i).about().deepCopy();
     }
 
     synchronized void running(int i) {
         state[i] = "running";
+    }
+
+    /** What stage {@code i} says about its settings once built, beside its step's. */
+    synchronized void about(int i, ObjectNode more) {
+        abouts[i].setAll(more);
     }
 
     /** Counters of stage {@code i} as of its latest checkpoint. */
@@ -99,7 +107,7 @@ final class FunnelReport {
             s.put("state", state[i]);
             s.put("output", work.output(i + 1, step).getFileName().toString());
             s.put("rejects", work.rejects(i + 1, step).getFileName().toString());
-            s.set("about", step.about());
+            s.set("about", abouts[i].deepCopy());
             if (stats[i] != null) {
                 s.set("stats", stats[i]);
                 double seconds = stats[i].path("seconds").asDouble();

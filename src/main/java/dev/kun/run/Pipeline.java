@@ -6,6 +6,7 @@ import dev.kun.error.KunException;
 import dev.kun.filter.FilterStage;
 import dev.kun.filter.RuleSet;
 import dev.kun.generate.BackendSpec;
+import dev.kun.generate.PromptStage;
 import dev.kun.generate.TextGenerator;
 import dev.kun.pipeline.RunConfig;
 import dev.kun.pipeline.RunListener;
@@ -13,6 +14,7 @@ import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
 import dev.kun.pipeline.StageStats;
 import dev.kun.record.InputFormat;
+import dev.kun.record.Json;
 import dev.kun.record.ReadOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -133,6 +135,12 @@ public final class Pipeline {
                     step.name(), modelNote(step, models), output));
             TextGenerator generator = step.needsModel() ? models.acquire(step) : null;
             try (Stage stage = step.stage().apply(generator)) {
+                if (stage instanceof PromptStage prompt) {
+                    ObjectNode about = Json.MAPPER.createObjectNode();
+                    about.set("sampling", PromptStage.samplingJson(prompt.sampling()));
+                    about.put("seed", prompt.runSeed());
+                    report.about(i, about);
+                }
                 new StageRunner(config).listenedBy(listener(report, i)).run(stage);
             }
             if (step.needsModel()) models.release(step);

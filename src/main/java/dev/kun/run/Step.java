@@ -17,7 +17,8 @@ import java.util.function.Supplier;
  * often it checkpoints, and how to build its {@link Stage} once the model is open. Adding a stage to the
  * run is adding one of these to the list.
  *
- * @param about what the report says about the stage's settings (model, sampling); never read back
+ * @param about what the report says about the stage's settings (its model; a prompt stage's sampling and seed are
+ *     added when it is built)
  */
 public record Step(String name, BackendSpec backend, String generatedField, int checkpointEvery,
         Function<TextGenerator, Stage> stage, ObjectNode about) {
@@ -55,11 +56,8 @@ public record Step(String name, BackendSpec backend, String generatedField, int 
      */
     public static Step prompt(String name, BackendSpec backend, SamplingParams sampling, long seed, String generatedField,
             PromptTask task) {
-        Step step = model(name, backend, generatedField,
+        return model(name, backend, generatedField,
                 generator -> new PromptStage(generator, task, sampling, seed, 4 * backend.batchSize()));
-        step.about.set("sampling", PromptStage.samplingJson(sampling));
-        step.about.put("seed", seed);
-        return step;
     }
 
     public boolean needsModel() {

@@ -192,6 +192,9 @@ class PipelineTest {
         assertTrue(label.get("tokens_out_per_second").asDouble() > 0);
         assertEquals(label.get("stats").get("kept").asLong(), label.get("generation").get("count").asLong());
         assertEquals("instruction", label.get("generation").get("field").asText());
+        assertEquals(SAMPLING.temperature(), label.get("about").get("sampling").get("temperature").asDouble());
+        assertEquals(7, label.get("about").get("seed").asLong());
+        assertTrue(label.get("about").get("model").asText().endsWith("label-model"));
         assertTrue(stages.get(2).get("examples").get("rejected").has("instruction_keyword"), stages.get(2).toString());
     }
 
