@@ -5,6 +5,7 @@ import dev.kun.error.KunException;
 import dev.kun.filter.OutputFormat;
 import dev.kun.generate.BackendSpec;
 import dev.kun.generate.TextGenerator;
+import dev.kun.generate.TextScorer;
 import dev.kun.pipeline.OnError;
 import dev.kun.pipeline.ProgressMode;
 import dev.kun.record.ReadOptions;
@@ -124,15 +125,17 @@ public final class RunCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
-    private final Function<BackendSpec, TextGenerator> opener;
+    private final Function<BackendSpec, TextGenerator> generators;
+    private final Function<BackendSpec, TextScorer> scorers;
 
     public RunCommand() {
-        this(Backends::openGenerator);
+        this(Backends::openGenerator, Backends::openScorer);
     }
 
-    /** A command whose models come from {@code opener} (tests substitute a fake). */
-    RunCommand(Function<BackendSpec, TextGenerator> opener) {
-        this.opener = opener;
+    /** A command whose models come from these openers (tests substitute fakes). */
+    RunCommand(Function<BackendSpec, TextGenerator> generators, Function<BackendSpec, TextScorer> scorers) {
+        this.generators = generators;
+        this.scorers = scorers;
     }
 
     @Override
@@ -150,7 +153,7 @@ public final class RunCommand implements Callable<Integer> {
         Path out = output.toString().equals("-") ? null : output;
         RunPlan plan = new RunPlan(inputs, new ReadOptions(inputFormat.inputFormat, inputFormat.split, seed.config().textField(),
                 maxLineBytes), workDir, out, format, onError, progress, checkpointEvery, force, false);
-        return new Pipeline(plan, steps, opener).run();
+        return new Pipeline(plan, steps, generators, scorers).run();
     }
 
     /** kun seed's options from stages.seed (corpus in, records out: --invert makes no sense here). */

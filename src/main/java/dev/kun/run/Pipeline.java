@@ -8,6 +8,7 @@ import dev.kun.filter.RuleSet;
 import dev.kun.generate.BackendSpec;
 import dev.kun.generate.PromptStage;
 import dev.kun.generate.TextGenerator;
+import dev.kun.generate.TextScorer;
 import dev.kun.pipeline.RunConfig;
 import dev.kun.pipeline.RunListener;
 import dev.kun.pipeline.Stage;
@@ -50,14 +51,20 @@ public final class Pipeline {
 
     private final RunPlan plan;
     private final List<Step> steps;
-    private final Function<BackendSpec, TextGenerator> opener;
+    private final Function<BackendSpec, TextGenerator> generators;
+    private final Function<BackendSpec, TextScorer> scorers;
     private volatile boolean stopRequested;
 
-    /** {@code opener} opens a model ({@code dev.kun.backend.Backends::openGenerator}; tests pass a fake). */
-    public Pipeline(RunPlan plan, List<Step> steps, Function<BackendSpec, TextGenerator> opener) {
+    /**
+     * {@code generators} and {@code scorers} open a model ({@code dev.kun.backend.Backends::openGenerator} and
+     * {@code ::openScorer}; tests pass fakes); a backend that is both serves both.
+     */
+    public Pipeline(RunPlan plan, List<Step> steps, Function<BackendSpec, TextGenerator> generators,
+            Function<BackendSpec, TextScorer> scorers) {
         this.plan = plan;
         this.steps = List.copyOf(steps);
-        this.opener = opener;
+        this.generators = generators;
+        this.scorers = scorers;
         if (this.steps.isEmpty()) throw new IllegalArgumentException("a run needs at least one stage");
         if (new HashSet<>(this.steps.stream().map(Step::name).toList()).size() != this.steps.size()) {
             throw new IllegalArgumentException("two stages of one run share a name");
@@ -82,7 +89,7 @@ public final class Pipeline {
         CountDownLatch finished = new CountDownLatch(1);
         Thread hook = new Thread(() -> stopOnSignal(report, finished), "kun-run-stop");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (SharedModels models = new SharedModels(steps, opener)) {
+        try (SharedModels models = new SharedModels(steps, generators, scorers)) {
             execute(work, report, models);
             return ExitCodes.OK;
         } catch (KunException e) {
@@ -133,8 +140,8 @@ public final class Pipeline {
             write(report);
             System.err.println(String.format(Locale.ROOT, "kun run: stage %d/%d %s%s -> %s", index, steps.size(),
                     step.name(), modelNote(step, models), output));
-            TextGenerator generator = step.needsModel() ? models.acquire(step) : null;
-            try (Stage stage = step.stage().apply(generator)) {
+            Model model = step.needsModel() ? models.acquire(step) : null;
+            try (Stage stage = step.stage().apply(model)) {
                 if (stage instanceof PromptStage prompt) {
                     ObjectNode about = Json.MAPPER.createObjectNode();
                     about.set("sampling", PromptStage.samplingJson(prompt.sampling()));
@@ -146,7 +153,7 @@ public final class Pipeline {
             if (step.needsModel()) models.release(step);
             ledgerParts.add(rejects);
             try {
-                report.complete(i, FunnelReport.readStats(stats), StageDigest.read(output, rejects, step.generatedField()));
+                report.complete(i, FunnelReport.readStats(stats), StageDigest.read(output, rejects, step.generatedField(), step.name()));
                 report.ledger(Ledger.rebuild(work.ledger(), ledgerParts));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

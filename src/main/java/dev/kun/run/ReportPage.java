@@ -252,7 +252,8 @@ final class ReportPage {
         for (JsonNode s : model) {
             JsonNode g = s.path("generation");
             h.append("<div><h3>").append(esc(s.path("name").asText())).append(": <code>").append(esc(g.path("field").asText()))
-                    .append("</code> in characters</h3>\n<p class=\"muted\">").append(num(g.path("count").asLong()))
+                    .append("</code> in ").append(esc(g.path("unit").asText())).append("</h3>\n<p class=\"muted\">")
+                    .append(num(g.path("count").asLong()))
                     .append(" generations");
             if (g.has("mean")) {
                 h.append(", mean ").append(g.path("mean").asText()).append(", median ").append(num(g.path("p50").asLong()))

@@ -5,7 +5,6 @@ import dev.kun.generate.BackendSpec;
 import dev.kun.generate.PromptStage;
 import dev.kun.generate.PromptTask;
 import dev.kun.generate.SamplingParams;
-import dev.kun.generate.TextGenerator;
 import dev.kun.pipeline.Stage;
 import dev.kun.record.Json;
 import java.util.function.Function;
@@ -21,7 +20,7 @@ import java.util.function.Supplier;
  *     added when it is built)
  */
 public record Step(String name, BackendSpec backend, String generatedField, int checkpointEvery,
-        Function<TextGenerator, Stage> stage, ObjectNode about) {
+        Function<Model, Stage> stage, ObjectNode about) {
 
     /**
      * Records between checkpoints of a stage without a model: its records cost microseconds, so fsyncs
@@ -40,11 +39,14 @@ public record Step(String name, BackendSpec backend, String generatedField, int 
 
     /** A stage that needs no model (seed, the rule filters). */
     public static Step rules(String name, Supplier<Stage> stage) {
-        return new Step(name, null, null, RULES_CHECKPOINT_EVERY, generator -> stage.get(), Json.MAPPER.createObjectNode());
+        return new Step(name, null, null, RULES_CHECKPOINT_EVERY, model -> stage.get(), Json.MAPPER.createObjectNode());
     }
 
-    /** A model stage built on {@code backend}'s generator; its model writes {@code generatedField}. */
-    public static Step model(String name, BackendSpec backend, String generatedField, Function<TextGenerator, Stage> stage) {
+    /**
+     * A model stage built on {@code backend}'s model (shared with the run's other stages on it); its model
+     * writes {@code generatedField}.
+     */
+    public static Step model(String name, BackendSpec backend, String generatedField, Function<Model, Stage> stage) {
         ObjectNode about = Json.MAPPER.createObjectNode();
         about.put("model", backend.model().toString());
         return new Step(name, backend, generatedField, MODEL_CHECKPOINT_EVERY, stage, about);
@@ -57,7 +59,7 @@ public record Step(String name, BackendSpec backend, String generatedField, int 
     public static Step prompt(String name, BackendSpec backend, SamplingParams sampling, long seed, String generatedField,
             PromptTask task) {
         return model(name, backend, generatedField,
-                generator -> new PromptStage(generator, task, sampling, seed, 4 * backend.batchSize()));
+                model -> new PromptStage(model.generator(), task, sampling, seed, 4 * backend.batchSize()));
     }
 
     public boolean needsModel() {

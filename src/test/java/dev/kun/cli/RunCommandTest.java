@@ -30,7 +30,7 @@ class RunCommandTest {
 
     /** A RunCommand parsed from {@code args} (plus the required ones), without running it. */
     private static RunCommand parsed(String... args) {
-        RunCommand command = new RunCommand(spec -> new FakeGenerator());
+        RunCommand command = new RunCommand(spec -> new FakeGenerator(), spec -> null);
         CommandLine cli = new CommandLine(command);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
         List<String> all = new java.util.ArrayList<>(List.of("-i", "in.jsonl", "-o", "final.jsonl", "--work-dir", "w"));

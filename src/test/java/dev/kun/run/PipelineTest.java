@@ -109,7 +109,10 @@ class PipelineTest {
     }
 
     private Pipeline pipeline(RunPlan plan, SamplingParams sampling, Function<BackendSpec, TextGenerator> opener) {
-        return new Pipeline(plan, FakeMethod.steps(dir.resolve("label-model"), dir.resolve("judge-model"), sampling, 7), opener);
+        return new Pipeline(plan, FakeMethod.steps(dir.resolve("label-model"), dir.resolve("judge-model"), sampling, 7), opener,
+                spec -> {
+                    throw new AssertionError("no stage here scores");
+                });
     }
 
     private static Captured run(Pipeline p) {

@@ -24,7 +24,7 @@ class StageDigestTest {
                 {"id":"r4","score":"差差","stage":"judge","reason":"verdict_bad"}
                 {"id":"r5","score":"差","stage":"judge","reason":"verdict_bad"}
                 """.formatted("差".repeat(500)));
-        StageDigest d = StageDigest.read(dir.resolve("out.jsonl"), dir.resolve("rej.jsonl"), "score");
+        StageDigest d = StageDigest.read(dir.resolve("out.jsonl"), dir.resolve("rej.jsonl"), "score", "judge");
         JsonNode g = d.generationJson();
         assertEquals(14, g.get("count").asLong(), "10 kept, 4 judged rejects; the refused one has no generation");
         assertEquals(500, g.get("max").asLong());
@@ -38,6 +38,20 @@ class StageDigestTest {
         assertEquals(1, ex.get("rejected").get("prompt_too_long").size());
         String cut = ex.get("rejected").get("verdict_bad").get(0).get("score").asText();
         assertEquals(StageDigest.EXAMPLE_CHARS + 1, cut.codePointCount(0, cut.length()), "cut, with an ellipsis");
-        assertNull(StageDigest.read(dir.resolve("out.jsonl"), null, null).generationJson(), "no model, no lengths");
+        assertNull(StageDigest.read(dir.resolve("out.jsonl"), null, null, "seed").generationJson(), "no model, no lengths");
+        assertEquals("characters", g.get("unit").asText());
+    }
+
+    @Test
+    void aStageThatRecordsItsTokenCountsIsMeasuredInTokens() throws Exception {
+        Files.writeString(dir.resolve("out.jsonl"), """
+                {"id":"a","instruction":"短","kun":{"label":{"generated_tokens":12},"judge":{"generated_tokens":99}}}
+                {"id":"b","instruction":"也短","kun":{"label":{"generated_tokens":30}}}
+                """);
+        JsonNode g = StageDigest.read(dir.resolve("out.jsonl"), null, "instruction", "label").generationJson();
+        assertEquals("tokens", g.get("unit").asText());
+        assertEquals(2, g.get("count").asLong());
+        assertEquals(30, g.get("max").asLong(), "label's own count, not judge's");
+        assertEquals(21.0, g.get("mean").asDouble());
     }
 }
