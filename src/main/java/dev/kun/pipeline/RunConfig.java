@@ -32,7 +32,7 @@ public record RunConfig(
     /** The same run with plain text landing in {@code field} (generate uses {@code prompt}). */
     public RunConfig withPlainTextField(String field) {
         return new RunConfig(inputs, output, rejects, stats, onError, progress, checkpointEvery, force,
-                new ReadOptions(read.format(), read.split(), field, read.maxLineBytes()), verbose);
+                read.withTextField(field), verbose);
     }
 
     /** A config for tests and embedding: read {@code inputs}, write {@code output}, defaults otherwise. */

@@ -68,7 +68,7 @@ public final class RecordReader implements Closeable {
         while (fileIndex < files.size()) {
             if (source == null) open(Position.START);
             InputRecord item = source.next();
-            if (item == null && itemsInFile == 0 && source.opened()) {
+            if (item == null && itemsInFile == 0 && source.opened() && !options.emptyFilesAllowed()) {
                 item = InputRecord.bad(name(), 0, "empty_file", "empty file (no records)", null);
             }
             if (item != null) {

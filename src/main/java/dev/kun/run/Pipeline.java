@@ -124,8 +124,9 @@ public final class Pipeline {
     private void execute(WorkDir work, FunnelReport report, SharedModels models) {
         List<String> inputs = plan.inputs();
         ReadOptions read = plan.read();
+        // A stage may keep nothing: its empty output is the next stage's input of no records, not bad input.
         ReadOptions workRead = new ReadOptions(InputFormat.JSONL, read.split(), read.textField(),
-                Math.max(read.maxLineBytes(), WORK_LINE_BYTES));
+                Math.max(read.maxLineBytes(), WORK_LINE_BYTES), true);
         List<Path> ledgerParts = new ArrayList<>();
         for (int i = 0; i < steps.size(); i++) {
             Step step = steps.get(i);

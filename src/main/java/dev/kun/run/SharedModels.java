@@ -22,8 +22,10 @@ final class SharedModels implements AutoCloseable {
     private final Function<BackendSpec, TextScorer> scorers;
     /** Per model: the spec it is opened with (the largest batch size among its stages). */
     private final Map<BackendSpec, BackendSpec> openWith = new LinkedHashMap<>();
-    /** Per model: the stages, by name, that still have to run on it. */
+    /** Per model: the stages, by name, that run on it. */
     private final Map<BackendSpec, List<String>> users = new HashMap<>();
+    /** Per model: those of its stages that still have to run. */
+    private final Map<BackendSpec, List<String>> left = new HashMap<>();
     private final Map<BackendSpec, Loaded> open = new HashMap<>();
 
     SharedModels(List<Step> steps, Function<BackendSpec, TextGenerator> generators, Function<BackendSpec, TextScorer> scorers) {
@@ -34,6 +36,7 @@ final class SharedModels implements AutoCloseable {
             BackendSpec key = key(step.backend());
             openWith.merge(key, step.backend(), (a, b) -> a.batchSize() >= b.batchSize() ? a : b);
             users.computeIfAbsent(key, k -> new ArrayList<>()).add(step.name());
+            left.computeIfAbsent(key, k -> new ArrayList<>()).add(step.name());
         }
     }
 
@@ -56,9 +59,9 @@ final class SharedModels implements AutoCloseable {
     /** {@code step} is done with its model; the model is closed when no later stage needs it. */
     void release(Step step) {
         BackendSpec key = key(step.backend());
-        List<String> left = users.get(key);
-        left.remove(step.name());
-        if (left.isEmpty()) {
+        List<String> remaining = left.get(key);
+        remaining.remove(step.name());
+        if (remaining.isEmpty()) {
             Loaded model = open.remove(key);
             if (model != null) model.close();
         }

@@ -167,6 +167,29 @@ class PipelineTest {
     }
 
     @Test
+    void aStageThatKeepsNothingLeavesTheNextOnesNothingToDo() throws IOException {
+        // Seed's records have no instruction: with --on-error skip, the instruction rules take each for bad input.
+        List<Step> steps = List.of(
+                Step.rules("seed", () -> new dev.kun.seed.SeedStage(dev.kun.seed.SeedConfig.defaults(), null, null)),
+                Step.rules("instruction_rules", () -> new dev.kun.filter.FilterStage(dev.kun.filter.RuleSet.load("instruction"),
+                        OutputFormat.JSONL, "instruction_rules")),
+                Step.rules("output_rules", () -> new dev.kun.filter.FilterStage(dev.kun.filter.RuleSet.load("output"),
+                        OutputFormat.JSONL, "output_rules")));
+        RunPlan plan = plan("w");
+        Captured c = run(new Pipeline(plan, steps, spec -> new FakeGenerator(), spec -> null));
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals(0, Files.size(plan.output()));
+        assertEquals(0, Files.size(plan.workDir().resolve("03-output_rules.jsonl")));
+        JsonNode report = Json.MAPPER.readTree(plan.workDir().resolve("report.json").toFile());
+        assertEquals(0, report.get("stages").get(2).get("stats").get("total").asLong(), "no records, and no bad input");
+        assertTrue(report.get("accounted").get("balanced").asBoolean());
+        assertEquals(ids.size() + 1, lines(plan.workDir().resolve("rejects.jsonl")).size());
+        Captured again = run(new Pipeline(plan, steps, spec -> new FakeGenerator(), spec -> null));
+        assertEquals(0, again.code(), again.stderr());
+        assertTrue(again.stderr().contains("03-output_rules.jsonl is already complete"), again.stderr());
+    }
+
+    @Test
     void theReportsNumbersAreTheStagesOwnStats() throws IOException {
         RunPlan plan = plan("w");
         assertEquals(0, run(pipeline(plan, SAMPLING, spec -> new FakeGenerator())).code());
