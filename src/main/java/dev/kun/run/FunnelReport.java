@@ -119,7 +119,9 @@ final class FunnelReport {
             }
             if (digests[i] != null) {
                 ObjectNode generation = digests[i].generationJson();
-                if (generation != null) s.set("generation", generation);
+                // A model stage that generated no token (a verdict read from logits) has no lengths to show.
+                boolean generated = stats[i] != null && stats[i].path("tokens_out").asLong() > 0;
+                if (generation != null && generated) s.set("generation", generation);
                 s.set("examples", digests[i].examplesJson());
             }
         }

@@ -33,7 +33,7 @@ final class ReportPage {
                 .append("h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #dee2e6;padding-bottom:4px}\n")
                 .append("h3{font-size:15px;margin:14px 0 4px}.lead{font-size:17px;margin:8px 0}.muted{color:#868e96}\n")
                 .append(".ok{color:#2f9e44;font-weight:600}.bad{color:#e03131;font-weight:600}\n")
-                .append("table{border-collapse:collapse;font-size:13px}th,td{padding:4px 10px;text-align:right;border-bottom:1px solid #e9ecef}\n")
+                .append("table{border-collapse:collapse;font-size:13px}th,td{padding:4px 10px;text-align:right;border-bottom:1px solid #e9ecef;white-space:nowrap}\n")
                 .append("th:first-child,td:first-child{text-align:left}th{background:#f8f9fa}\n")
                 .append("svg text{font-family:inherit;font-size:13px}.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 14px;vertical-align:-1px}\n")
                 .append("pre{background:#f8f9fa;padding:8px;font-size:12px;white-space:pre-wrap;word-break:break-all;margin:4px 0 10px}\n")
@@ -239,7 +239,9 @@ final class ReportPage {
             } else {
                 h.append("<td colspan=\"9\"></td>");
             }
-            h.append("<td>").append(esc(s.path("about").path("model").asText(""))).append("</td></tr>\n");
+            String model = s.path("about").path("model").asText("");
+            String shortName = model.isEmpty() ? "" : java.nio.file.Path.of(model).getFileName().toString();
+            h.append("<td title=\"").append(esc(model)).append("\">").append(esc(shortName)).append("</td></tr>\n");
         }
         h.append("</table>\n");
     }
