@@ -84,6 +84,7 @@ public final class Pipeline {
     public int run() {
         WorkDir work = new WorkDir(plan.workDir());
         prepare(work);
+        if (plan.force()) discardEarlierRun(work);
         String finalName = plan.output() == null ? "stdout" : plan.output().toString();
         FunnelReport report = new FunnelReport(work, steps, plan.inputs(), finalName, plan.format().toString());
         CountDownLatch finished = new CountDownLatch(1);
@@ -119,6 +120,40 @@ public final class Pipeline {
         } catch (IOException e) {
             throw KunException.usage("cannot create --work-dir " + dir + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * --force: every file of an earlier run goes first, the final dataset too, so that a forced run that
+     * stops midway never leaves an earlier run's results beside its own.
+     */
+    private void discardEarlierRun(WorkDir work) {
+        List<Path> files = new ArrayList<>();
+        for (int i = 0; i < steps.size(); i++) {
+            Step step = steps.get(i);
+            for (Path p : List.of(work.output(i + 1, step), work.rejects(i + 1, step))) {
+                files.add(p);
+                files.add(sibling(p, ".part"));
+                files.add(sibling(p, ".checkpoint"));
+            }
+            files.add(work.stats(i + 1, step));
+        }
+        files.addAll(List.of(work.finalRejects(), sibling(work.finalRejects(), ".part"), work.finalStats(), work.ledger(),
+                work.reportJson(), work.reportHtml()));
+        if (plan.output() != null) {
+            files.addAll(List.of(plan.output(), sibling(plan.output(), ".part"), sibling(plan.output(), ".checkpoint")));
+        }
+        try {
+            for (Path p : files) {
+                // Written in place and never deleted: /dev/null, a pipe (as the runner treats them).
+                if (Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw KunException.usage("--force: cannot remove an earlier run's file: " + e.getMessage());
+        }
+    }
+
+    private static Path sibling(Path p, String suffix) {
+        return p.resolveSibling(p.getFileName() + suffix);
     }
 
     private void execute(WorkDir work, FunnelReport report, SharedModels models) {
