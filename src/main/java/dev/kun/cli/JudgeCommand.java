@@ -11,7 +11,10 @@ import dev.kun.generate.TextScorer;
 import dev.kun.judge.JudgeConfig;
 import dev.kun.judge.JudgeLogitsStage;
 import dev.kun.judge.JudgeTask;
+import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
+import dev.kun.record.KunRecord;
+import dev.kun.run.Step;
 import dev.kun.prompt.PromptTemplate;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -78,6 +81,40 @@ public final class JudgeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        BackendSpec spec = backend.spec();
+        Plan plan = plan(spec);
+        StageRunner runner = new StageRunner(io.runConfig(inputFormat, null));
+        if (plan.logits()) {
+            try (TextScorer scorer = scorers.apply(spec)) {
+                return runner.run(plan.onScorer(scorer));
+            }
+        }
+        try (TextGenerator generator = generators.apply(spec)) {
+            return runner.run(plan.onGenerator(generator));
+        }
+    }
+
+    /** This command's stage as the judge stage of {@code kun run}, on the run's shared model. */
+    Step runStep() {
+        BackendSpec spec = backend.spec();
+        Plan plan = plan(spec);
+        return Step.model("judge", spec, KunRecord.SCORE,
+                model -> plan.logits() ? plan.onScorer(model.scorer()) : plan.onGenerator(model.generator()));
+    }
+
+    /** How the stage is built once its model is open: a prompt stage on a generator, or (logits) a scorer's stage. */
+    private record Plan(boolean logits, Function<TextGenerator, Stage> onGenerator, Function<TextScorer, Stage> onScorer) {
+        Stage onGenerator(TextGenerator generator) {
+            return onGenerator.apply(generator);
+        }
+
+        Stage onScorer(TextScorer scorer) {
+            return onScorer.apply(scorer);
+        }
+    }
+
+    /** Checks every option now, before the model loads, and says how to build the stage once it has. */
+    private Plan plan(BackendSpec spec) {
         JudgeConfig.Rubric rubric = switch (template) {
             case "kun" -> JudgeConfig.Rubric.KUN;
             case "humpback" -> JudgeConfig.Rubric.HUMPBACK;
@@ -91,27 +128,19 @@ public final class JudgeCommand implements Callable<Integer> {
         if (rubric == JudgeConfig.Rubric.HUMPBACK && (minScore < 1 || minScore > 5)) {
             throw KunException.usage("--min-score must be in 1..5: " + minScore);
         }
-        BackendSpec spec = backend.spec();
         PromptTemplate text = rubric.check(templates.template(rubric.template()));
         templates.validate();
         sampling.toParams();
         if (logits && !sampling.overrides().isEmpty()) {
             System.err.println("kun: judge --verdict-from logits does not sample; the sampling options are ignored");
         }
-        StageRunner runner = new StageRunner(io.runConfig(inputFormat, null));
         // Several batches' worth per call keeps every slot busy while sequences finish.
         int batch = 4 * spec.batchSize();
-        if (logits) {
-            try (TextScorer scorer = scorers.apply(spec)) {
-                JudgeConfig config = config(rubric, text, spec, scorer.fingerprint());
-                return runner.run(new JudgeLogitsStage(scorer, config, batch));
-            }
-        }
-        try (TextGenerator generator = generators.apply(spec)) {
+        return new Plan(logits, generator -> {
             JudgeConfig config = config(rubric, text, spec, generator.fingerprint());
             SamplingParams params = sampling.toParams(config.defaultSampling());
-            return runner.run(new PromptStage(generator, new JudgeTask(config), params, sampling.seed(), batch));
-        }
+            return new PromptStage(generator, new JudgeTask(config), params, sampling.seed(), batch);
+        }, scorer -> new JudgeLogitsStage(scorer, config(rubric, text, spec, scorer.fingerprint()), batch));
     }
 
     private JudgeConfig config(JudgeConfig.Rubric rubric, PromptTemplate text, BackendSpec spec, String fingerprint) {

@@ -9,6 +9,8 @@ import dev.kun.generate.TextGenerator;
 import dev.kun.label.LabelConfig;
 import dev.kun.label.LabelTask;
 import dev.kun.pipeline.StageRunner;
+import dev.kun.record.KunRecord;
+import dev.kun.run.Step;
 import dev.kun.prompt.ChatFormat;
 import dev.kun.prompt.LabelPrompt;
 import dev.kun.prompt.PromptTemplate;
@@ -73,20 +75,36 @@ public final class LabelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        // Every usage error before the model loads, which takes minutes for a real one.
-        if (textField.isEmpty()) throw dev.kun.error.KunException.usage("--text-field must not be empty");
         BackendSpec spec = backend.spec();
+        Function<TextGenerator, PromptStage> stage = stageOn(spec);
+        try (TextGenerator generator = opener.apply(spec)) {
+            return new StageRunner(io.runConfig(inputFormat, null)).plainTextField(textField).run(stage.apply(generator));
+        }
+    }
+
+    /** This command's stage as the label stage of {@code kun run}, on the run's shared model. */
+    Step runStep() {
+        BackendSpec spec = backend.spec();
+        Function<TextGenerator, PromptStage> stage = stageOn(spec);
+        return Step.model("label", spec, KunRecord.INSTRUCTION, model -> stage.apply(model.generator()));
+    }
+
+    /**
+     * Checks every option now, before the model loads (minutes for a real one), and says how to build the
+     * stage once it has.
+     */
+    private Function<TextGenerator, PromptStage> stageOn(BackendSpec spec) {
+        if (textField.isEmpty()) throw dev.kun.error.KunException.usage("--text-field must not be empty");
         PromptTemplate template = templates.template(LabelPrompt.TEMPLATE).check("label", LabelPrompt.FILLS, LabelPrompt.NEEDS);
         templates.validate();
         sampling.toParams();
-        try (TextGenerator generator = opener.apply(spec)) {
+        return generator -> {
             ChatFormat chat = templates.chat(spec.model());
             LabelConfig config = new LabelConfig(textField, template, chat, keepPrompt, keepTruncated, keepEmpty,
                     Provenance.of(BackendOptions.modelName(spec.model()), generator.fingerprint()));
             SamplingParams params = sampling.toParams(config.defaultSampling());
             // Several batches' worth per call keeps every slot busy while sequences finish.
-            PromptStage stage = new PromptStage(generator, new LabelTask(config), params, sampling.seed(), 4 * spec.batchSize());
-            return new StageRunner(io.runConfig(inputFormat, null)).plainTextField(textField).run(stage);
-        }
+            return new PromptStage(generator, new LabelTask(config), params, sampling.seed(), 4 * spec.batchSize());
+        };
     }
 }

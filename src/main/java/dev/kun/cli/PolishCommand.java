@@ -8,6 +8,8 @@ import dev.kun.generate.Provenance;
 import dev.kun.generate.SamplingParams;
 import dev.kun.generate.TextGenerator;
 import dev.kun.pipeline.StageRunner;
+import dev.kun.record.KunRecord;
+import dev.kun.run.Step;
 import dev.kun.polish.PolishConfig;
 import dev.kun.polish.PolishTask;
 import dev.kun.prompt.AnswerPrompt;
@@ -72,18 +74,32 @@ public final class PolishCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        BackendSpec spec = backend.spec();
+        Function<TextGenerator, PromptStage> stage = stageOn(spec);
+        try (TextGenerator generator = opener.apply(spec)) {
+            return new StageRunner(io.runConfig(inputFormat, null)).plainTextField(documentField).run(stage.apply(generator));
+        }
+    }
+
+    /** This command's stage as the polish stage of {@code kun run}, on the run's shared model. */
+    Step runStep() {
+        BackendSpec spec = backend.spec();
+        Function<TextGenerator, PromptStage> stage = stageOn(spec);
+        return Step.model("polish", spec, KunRecord.OUTPUT, model -> stage.apply(model.generator()));
+    }
+
+    /** Checks every option now, before the model loads, and says how to build the stage once it has. */
+    private Function<TextGenerator, PromptStage> stageOn(BackendSpec spec) {
         if (documentField.isEmpty()) throw KunException.usage("--document-field must not be empty");
         if (budget < 1) throw KunException.usage("--budget must be >= 1: " + budget);
-        BackendSpec spec = backend.spec();
         PromptTemplate template = templates.template(AnswerPrompt.TEMPLATE).check("polish", AnswerPrompt.FILLS, AnswerPrompt.NEEDS);
         templates.validate();
         sampling.toParams();
-        try (TextGenerator generator = opener.apply(spec)) {
+        return generator -> {
             PolishConfig config = new PolishConfig(documentField, budget, template, templates.chat(spec.model()), keepTruncated,
                     Provenance.of(BackendOptions.modelName(spec.model()), generator.fingerprint()));
             SamplingParams params = sampling.toParams(config.defaultSampling());
-            PromptStage stage = new PromptStage(generator, new PolishTask(config), params, sampling.seed(), 4 * spec.batchSize());
-            return new StageRunner(io.runConfig(inputFormat, null)).plainTextField(documentField).run(stage);
-        }
+            return new PromptStage(generator, new PolishTask(config), params, sampling.seed(), 4 * spec.batchSize());
+        };
     }
 }

@@ -199,10 +199,15 @@ public final class RunCommand implements Callable<Integer> {
         return layers;
     }
 
-    /** The model stage {@code name}: its command's options from {@link #modelLayers}. */
+    /** The model stage {@code name}, configured as its command ({@code kun label}, ...) from {@link #modelLayers}. */
     private Step modelStep(String name, PipelineConfig file) {
-        modelLayers(name, file);
-        throw KunException.usage("kun run: the " + name + " stage is not in this build yet");
+        List<StageSettings> layers = modelLayers(name, file);
+        return switch (name) {
+            case "label" -> StageOptions.parse(new LabelCommand(), name, layers, Set.of()).runStep();
+            case "judge" -> StageOptions.parse(new JudgeCommand(), name, layers, Set.of()).runStep();
+            case "polish" -> StageOptions.parse(new PolishCommand(), name, layers, Set.of()).runStep();
+            default -> throw new IllegalArgumentException("not a model stage: " + name);
+        };
     }
 
     /** The model and sampling options every model stage shares: those of BackendOptions and SamplingOptions. */

@@ -1,26 +1,219 @@
 package dev.kun.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.kun.error.ExitCodes;
 import dev.kun.error.KunException;
+import dev.kun.generate.BackendSpec;
+import dev.kun.generate.Generation;
+import dev.kun.generate.GenerationRequest;
 import dev.kun.generate.SamplingParams;
+import dev.kun.generate.TextGenerator;
+import dev.kun.record.Json;
+import dev.kun.testing.Captured;
+import dev.kun.testing.ForwardingGenerator;
+import dev.kun.testing.MethodFakeGenerator;
+import dev.kun.testing.TestStages.SimulatedCrash;
 import dev.kun.seed.SeedConfig;
 import dev.kun.testing.FakeGenerator;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 import picocli.CommandLine.Mixin;
 
-/** kun run's settings: the config file and the command line, layered per stage into each stage command's options. */
+/**
+ * kun run from its command line: the settings (the config file and the command line, layered per stage into
+ * each stage command's options), and whole runs of the real stages on a fake that plays the method's models.
+ */
 class RunCommandTest {
     @TempDir Path dir;
+
+    @BeforeAll
+    static void noFsync() {
+        System.setProperty("kun.fsync", "false");
+    }
+
+    @AfterAll
+    static void fsyncAgain() {
+        System.clearProperty("kun.fsync");
+    }
+
+    /** ~30 documents of the sample corpus, each with an id, one of them twice and one without text. */
+    private Path corpus() throws Exception {
+        List<String> lines = new ArrayList<>(Files.readAllLines(Path.of("data-samples/corpus-cmrc2018.jsonl")));
+        int n = 0;
+        for (String paragraph : Files.readString(Path.of("data-samples/corpus-cmrc2018.txt")).split("\n\n")) {
+            lines.add(Json.MAPPER.createObjectNode().put("id", "txt-" + n++).put("text", paragraph.strip()).toString());
+        }
+        for (int i = 0; i < 4; i++) {
+            lines.add(Json.MAPPER.createObjectNode().put("id", "short-" + i).put("text", "第" + i + "段：一段短短的文字，讲一件小事。").toString());
+        }
+        lines.add(((ObjectNode) Json.MAPPER.readTree(lines.get(3))).put("id", "again").toString());
+        lines.add("{\"id\":\"no-text\",\"title\":\"x\"}");
+        Path corpus = dir.resolve("corpus.jsonl");
+        Files.writeString(corpus, String.join("\n", lines) + "\n");
+        return corpus;
+    }
+
+    private static List<String> ids(Path file) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (String line : Files.readAllLines(file)) ids.add(Json.MAPPER.readTree(line).get("id").asText());
+        return ids;
+    }
+
+    /** Runs kun run with these openers; stdout and stderr captured. */
+    private static Captured kunRun(Function<BackendSpec, TextGenerator> generators, String... args) {
+        return Captured.run(new byte[0], () -> {
+            CommandLine cli = new CommandLine(new RunCommand(generators, spec -> {
+                throw new AssertionError("no stage scores here");
+            }));
+            cli.setCaseInsensitiveEnumValuesAllowed(true);
+            cli.setExitCodeExceptionMapper(e -> e instanceof KunException k ? k.exitCode() : ExitCodes.INTERNAL);
+            cli.setExecutionExceptionHandler((e, c, parsed) -> {
+                if (e instanceof KunException k) {
+                    c.getErr().println("kun: " + k.getMessage());
+                    return k.exitCode();
+                }
+                throw e;
+            });
+            return cli.execute(args);
+        });
+    }
+
+    private String[] runArgs(Path corpus, String... extra) {
+        List<String> args = new ArrayList<>(List.of("-i", corpus.toString(), "--work-dir", dir.resolve("w").toString(),
+                "-o", dir.resolve("final.jsonl").toString(), "--model", dir.resolve("model").toString(),
+                "--on-error", "skip", "--checkpoint-every", "4", "--progress", "never"));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void theMethodsStagesTurnTheCorpusIntoADatasetAndALedgerThatAccountForEveryDocumentOnce() throws Exception {
+        Path corpus = corpus();
+        List<MethodFakeGenerator> opened = new ArrayList<>();
+        Captured c = kunRun(spec -> {
+            MethodFakeGenerator g = new MethodFakeGenerator();
+            opened.add(g);
+            return g;
+        }, runArgs(corpus, "--format", "jsonl"));
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals(1, opened.size(), "label, judge and polish share one model, loaded once");
+
+        List<String> inFinal = ids(dir.resolve("final.jsonl"));
+        List<String> inLedger = new ArrayList<>();
+        Map<String, Integer> byStage = new java.util.TreeMap<>();
+        for (String line : Files.readAllLines(dir.resolve("w/rejects.jsonl"))) {
+            JsonNode r = Json.MAPPER.readTree(line);
+            inLedger.add(r.get("id").asText());
+            byStage.merge(r.get("stage").asText() + "/" + r.get("reason").asText(), 1, Integer::sum);
+        }
+        List<String> all = new ArrayList<>(inFinal);
+        all.addAll(inLedger);
+        List<String> expected = ids(corpus);
+        assertEquals(expected.size(), all.size(), "each document once: " + byStage);
+        assertEquals(new java.util.TreeSet<>(expected), new java.util.TreeSet<>(all));
+        assertTrue(inFinal.size() >= 5, "a real funnel reaches the end: " + inFinal.size());
+        for (String reason : List.of("seed/duplicate_exact", "seed/missing_field", "instruction_rules/instruction_keyword",
+                "judge/verdict_bad", "output_rules/output_keyword")) {
+            assertTrue(byStage.containsKey(reason), reason + " in " + byStage);
+        }
+        // The judge's raw answer is in its rejects; the final records went through every model.
+        for (String line : Files.readAllLines(dir.resolve("w/04-judge.rejects.jsonl"))) {
+            assertEquals("【差】", Json.MAPPER.readTree(line).get("score").asText());
+        }
+        for (String line : Files.readAllLines(dir.resolve("final.jsonl"))) {
+            JsonNode r = Json.MAPPER.readTree(line);
+            assertEquals("【好】", r.get("score").asText());
+            assertTrue(r.get("output").asText().startsWith("这个话题的要点如下"), r.toString());
+            assertTrue(r.get("kun").has("label") && r.get("kun").has("judge") && r.get("kun").has("polish"));
+        }
+        JsonNode report = Json.MAPPER.readTree(dir.resolve("w/report.json").toFile());
+        assertTrue(report.get("accounted").get("balanced").asBoolean());
+        assertEquals("tokens", report.get("stages").get(1).get("generation").get("unit").asText());
+        assertTrue(c.stderr().contains("shared by label, judge, polish"), c.stderr());
+
+        Captured again = kunRun(spec -> new MethodFakeGenerator(), runArgs(corpus, "--format", "jsonl"));
+        assertEquals(0, again.code(), again.stderr());
+        for (String file : List.of("01-seed", "02-label", "03-instruction_rules", "04-judge", "05-polish", "06-output_rules")) {
+            assertTrue(again.stderr().contains(file + ".jsonl is already complete"), again.stderr());
+        }
+    }
+
+    @Test
+    void theFinalDatasetIsAlpacaByDefault() throws Exception {
+        Captured c = kunRun(spec -> new MethodFakeGenerator(), runArgs(corpus()));
+        assertEquals(0, c.code(), c.stderr());
+        for (String line : Files.readAllLines(dir.resolve("final.jsonl"))) {
+            JsonNode r = Json.MAPPER.readTree(line);
+            assertEquals(List.of("instruction", "input", "output"), iterable(r.fieldNames()));
+        }
+    }
+
+    private static List<String> iterable(java.util.Iterator<String> it) {
+        List<String> out = new ArrayList<>();
+        it.forEachRemaining(out::add);
+        return out;
+    }
+
+    @Test
+    void eachStageGetsItsOwnModelWhenTheCommandLineSaysSo() throws Exception {
+        List<String> models = new ArrayList<>();
+        Captured c = kunRun(spec -> {
+            models.add(spec.model().getFileName().toString());
+            return new MethodFakeGenerator();
+        }, runArgs(corpus(), "--judge-model", dir.resolve("point-model").toString()));
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals(List.of("model", "point-model"), models, "label's model serves polish too; judge's is its own");
+    }
+
+    @Test
+    void aCrashInAModelStageResumesToTheSameDatasetAndLedger() throws Exception {
+        Path corpus = corpus();
+        assertEquals(0, kunRun(spec -> new MethodFakeGenerator(), runArgs(corpus)).code());
+        byte[] fin = Files.readAllBytes(dir.resolve("final.jsonl"));
+        byte[] ledger = Files.readAllBytes(dir.resolve("w/rejects.jsonl"));
+        // Batches of 4 records (checkpoints every 4): call 9 is judge's (label's 30 records took 8).
+        assertThrows(SimulatedCrash.class, () -> kunRun(spec -> new ForwardingGenerator(new MethodFakeGenerator()) {
+            int calls;
+
+            @Override
+            public List<Generation> generate(List<GenerationRequest> requests) {
+                if (++calls == 10) throw new SimulatedCrash();
+                return super.generate(requests);
+            }
+        }, runArgs(corpus, "--force")));
+        assertFalse(Files.exists(dir.resolve("final.jsonl")));
+        assertTrue(Files.exists(dir.resolve("w/04-judge.jsonl.checkpoint")), "the crash came in judge, after a checkpoint");
+        Captured resumed = kunRun(spec -> new MethodFakeGenerator(), runArgs(corpus));
+        assertEquals(0, resumed.code(), resumed.stderr());
+        assertArrayEquals(fin, Files.readAllBytes(dir.resolve("final.jsonl")));
+        assertArrayEquals(ledger, Files.readAllBytes(dir.resolve("w/rejects.jsonl")));
+    }
+
+    @Test
+    void aResumeUnderOtherSamplingIsRefusedWithAHint() throws Exception {
+        Path corpus = corpus();
+        assertEquals(0, kunRun(spec -> new MethodFakeGenerator(), runArgs(corpus)).code());
+        Captured hotter = kunRun(spec -> new MethodFakeGenerator(), runArgs(corpus, "--temperature", "0.9"));
+        assertEquals(ExitCodes.USAGE, hotter.code(), hotter.stderr());
+        assertTrue(hotter.stderr().contains("02-label.jsonl.checkpoint") && hotter.stderr().contains("--force"), hotter.stderr());
+    }
 
     /** A model stage's options as kun label's has them: the backend and the sampling. */
     static final class ModelStage {
@@ -33,7 +226,7 @@ class RunCommandTest {
         RunCommand command = new RunCommand(spec -> new FakeGenerator(), spec -> null);
         CommandLine cli = new CommandLine(command);
         cli.setCaseInsensitiveEnumValuesAllowed(true);
-        List<String> all = new java.util.ArrayList<>(List.of("-i", "in.jsonl", "-o", "final.jsonl", "--work-dir", "w"));
+        List<String> all = new ArrayList<>(List.of("-i", "in.jsonl", "-o", "final.jsonl", "--work-dir", "w"));
         all.addAll(List.of(args));
         cli.parseArgs(all.toArray(String[]::new));
         return command;
