@@ -345,8 +345,13 @@ final class ReportPage {
         return String.format(Locale.ROOT, "%,d", n);
     }
 
+    /** {@code part} of {@code whole} to a tenth of a percent; never 100.0% short of the whole, nor 0.0% of something. */
     static String pct(long part, long whole) {
-        return whole <= 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * part / whole);
+        if (whole <= 0) return "-";
+        String p = String.format(Locale.ROOT, "%.1f%%", 100.0 * part / whole);
+        if (p.equals("100.0%") && part < whole) return "99.9%";
+        if (p.equals("0.0%") && part > 0) return "0.1%";
+        return p;
     }
 
     private static String rate(double perSecond) {
