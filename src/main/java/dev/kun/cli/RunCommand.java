@@ -140,6 +140,7 @@ public final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (checkpointEvery != null && checkpointEvery < 1) throw KunException.usage("--checkpoint-every must be >= 1");
         PipelineConfig file = config == null ? PipelineConfig.none() : PipelineConfig.load(config);
         SeedCommand seed = seedStage(file);
         List<Step> steps = List.of(
@@ -149,7 +150,6 @@ public final class RunCommand implements Callable<Integer> {
                 modelStep("judge", file),
                 modelStep("polish", file),
                 ruleStage("output_rules", "output", file).runStep("output_rules"));
-        if (checkpointEvery != null && checkpointEvery < 1) throw KunException.usage("--checkpoint-every must be >= 1");
         Path out = output.toString().equals("-") ? null : output;
         RunPlan plan = new RunPlan(inputs, new ReadOptions(inputFormat.inputFormat, inputFormat.split, seed.config().textField(),
                 maxLineBytes), workDir, out, format, onError, progress, checkpointEvery, force, false);

@@ -280,6 +280,15 @@ class RunCommandTest {
     }
 
     @Test
+    void everySettingTheModelStagesShareCanBeGivenToKunRun() {
+        CommandLine cli = new CommandLine(new RunCommand(spec -> new FakeGenerator(), spec -> null));
+        for (String name : RunCommand.sharedSettingNames()) {
+            assertTrue(cli.getCommandSpec().findOption(name) != null, name);
+        }
+        assertTrue(RunCommand.sharedSettingNames().containsAll(List.of("--model", "--temperature", "--stop", "--seed")));
+    }
+
+    @Test
     void relativePathsInTheFileAreTheFilesNeighbours() throws Exception {
         Files.createDirectories(dir.resolve("tiny-model"));
         Files.writeString(dir.resolve("my-rules.json"), "{\"rules\": [{\"rule\": \"instruction_trim\"}]}");
