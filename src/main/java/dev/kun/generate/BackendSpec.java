@@ -6,10 +6,19 @@ import java.nio.file.Path;
  * Which model runs and where, as a command asked for it: the checkpoint folder (or a Hugging Face
  * repository id found in the local cache), the device(s), the precision, the decode slots, the
  * context limit (0: the model's own, capped) and which tokenizer file to run ({@code auto},
- * {@code tokenizer.json}, {@code sentencepiece}).
+ * {@code tokenizer.json}, {@code sentencepiece}); or, with {@code endpoint}, a pool of
+ * OpenAI-compatible servers (or a batch file) instead of the in-process engine. With an endpoint,
+ * {@code batchSize} is the requests in flight per server and {@code model}, when given, lends only its
+ * tokenizer.
  */
 public record BackendSpec(Path model, String device, String devices, String dtype, int batchSize, int maxContext,
-        String tokenizerSource) {
+        String tokenizerSource, EndpointSpec endpoint) {
+
+    /** The in-process engine. */
+    public BackendSpec(Path model, String device, String devices, String dtype, int batchSize, int maxContext,
+            String tokenizerSource) {
+        this(model, device, devices, dtype, batchSize, maxContext, tokenizerSource, null);
+    }
 
     /** The in-process engine on {@code model} with the defaults of {@code kun generate}. */
     public static BackendSpec of(Path model) {
@@ -17,14 +26,27 @@ public record BackendSpec(Path model, String device, String devices, String dtyp
     }
 
     public BackendSpec withDevice(String device, String devices) {
-        return new BackendSpec(model, device, devices, dtype, batchSize, maxContext, tokenizerSource);
+        return new BackendSpec(model, device, devices, dtype, batchSize, maxContext, tokenizerSource, endpoint);
     }
 
     public BackendSpec withDtype(String dtype) {
-        return new BackendSpec(model, device, devices, dtype, batchSize, maxContext, tokenizerSource);
+        return new BackendSpec(model, device, devices, dtype, batchSize, maxContext, tokenizerSource, endpoint);
     }
 
     public BackendSpec withTokenizerSource(String source) {
-        return new BackendSpec(model, device, devices, dtype, batchSize, maxContext, source);
+        return new BackendSpec(model, device, devices, dtype, batchSize, maxContext, source, endpoint);
+    }
+
+    public BackendSpec withEndpoint(EndpointSpec endpoint) {
+        return new BackendSpec(model, device, devices, dtype, batchSize, maxContext, tokenizerSource, endpoint);
+    }
+
+    /**
+     * Sequences the backend works on at once: the engine's decode slots, or the requests in flight over
+     * the whole pool of servers. A stage that hands over a few times this many records per batch keeps
+     * every slot busy while sequences finish.
+     */
+    public int slots() {
+        return endpoint == null || endpoint.urls().isEmpty() ? batchSize : batchSize * endpoint.urls().size();
     }
 }
