@@ -15,7 +15,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code kun generate}: completes prompts with a model, on the same runner, I/O options and resume as
+ * {@code kun generate}: completes prompts with a model (in-process or on OpenAI-compatible servers), on the same runner, I/O options and resume as
  * every stage. Input: JSONL records with a {@code prompt} field, or plain text with one prompt per
  * line. Output: each record plus {@code generation}, {@code prompt_tokens}, {@code generated_tokens}
  * and {@code finish_reason}.
@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
         name = "generate",
         mixinStandardHelpOptions = true,
         description = {
-            "Complete prompts with an in-process model. Input: JSONL records with a `prompt` field (see"
+            "Complete prompts with a model, in-process (--model) or on OpenAI-compatible servers (--endpoint). Input: JSONL records with a `prompt` field (see"
                     + " --prompt-field) or plain text, one prompt per line (*.txt; --split changes that). Output:"
                     + " each record plus `generation`, `prompt_tokens`, `generated_tokens` and `finish_reason`"
                     + " (stop or length).",
@@ -72,7 +72,7 @@ public final class GenerateCommand implements Callable<Integer> {
         try (TextGenerator generator = opener.apply(spec);
                 GenerateStage stage = new GenerateStage(generator, params, sampling.seed(), promptField,
                         // Several batches' worth per call keeps every slot busy while sequences finish.
-                        4 * spec.batchSize())) {
+                        4 * spec.slots())) {
             return new StageRunner(io.runConfig(inputFormat, null)).plainTextField(promptField).run(stage);
         }
     }

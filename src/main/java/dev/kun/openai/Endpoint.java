@@ -6,9 +6,10 @@ import java.util.Map;
 
 /**
  * One server of the pool as the dispatcher sees it: requests in flight against its limit, and its
- * health. After {@link #SET_ASIDE_AFTER} failures in a row it is set aside; once the wait is over it
- * takes one request as a probe, and is back on success or set aside again for twice as long. Used by
- * the dispatching thread only.
+ * health. After {@link #SET_ASIDE_AFTER} failures in a row it is set aside and takes no requests; once
+ * the wait is over it is probed (GET /v1/models, so a probe never spends a request, nor fails for one
+ * request's own fault), and is back when the probe is answered, else set aside again for twice as long
+ * (up to 30 s). Used by the dispatching thread only.
  */
 final class Endpoint {
     static final int SET_ASIDE_AFTER = 3;
@@ -23,7 +24,6 @@ final class Endpoint {
     int inFlight;
     private int failuresInRow;
     private long asideNanos;
-    /** When set aside: the time it may take a probe; else 0. */
     private long asideUntil;
     private boolean setAside;
     private boolean probing;
@@ -37,42 +37,66 @@ final class Endpoint {
     }
 
     /** Whether a request may be sent here now. */
-    boolean available(long now) {
-        if (!setAside) return inFlight < limit;
-        return !probing && now >= asideUntil;
+    boolean available() {
+        return !setAside && inFlight < limit;
     }
 
-    /** When a set-aside endpoint may take its probe, or Long.MAX_VALUE when it needs none. */
+    /** Whether it is set aside and its wait is over, so a probe should go out. */
+    boolean probeDue(long now) {
+        return setAside && !probing && now - asideUntil >= 0;
+    }
+
+    /** When a set-aside endpoint's probe is due, or Long.MAX_VALUE when none is waiting for one. */
     long probeAt() {
         return setAside && !probing ? asideUntil : Long.MAX_VALUE;
     }
 
     void sent() {
         inFlight++;
-        if (setAside) probing = true;
+    }
+
+    void probeSent() {
+        probing = true;
+    }
+
+    /** A probe came back: answered (the server is up), or not (set aside for longer). */
+    void probed(boolean up, long now) {
+        probing = false;
+        if (up) {
+            setAside = false;
+            failuresInRow = 0;
+            asideNanos = 0;
+        } else {
+            failures.merge("probe failed", 1, Integer::sum);
+            setAside(now);
+        }
+    }
+
+    /** A probe whose answer no one will read (its generate call ended): send another when needed. */
+    void forgetProbe() {
+        probing = false;
     }
 
     /** The server answered (a generation, or a permanent error about the request itself). */
     void answered() {
         inFlight--;
         failuresInRow = 0;
-        setAside = false;
-        probing = false;
         asideNanos = 0;
+        setAside = false;
     }
 
     /** A request here failed in a way worth retrying: a refused connection, a timeout, 429, 5xx. */
     void failed(String kind, long now) {
         inFlight--;
         failures.merge(kind, 1, Integer::sum);
-        if (setAside && !probing) return; // an answer that was under way when it was set aside
-        failuresInRow++;
-        if (probing || failuresInRow >= SET_ASIDE_AFTER) {
-            asideNanos = asideNanos == 0 ? FIRST_ASIDE_NANOS : Math.min(LONGEST_ASIDE_NANOS, 2 * asideNanos);
-            asideUntil = now + asideNanos;
-            setAside = true;
-            probing = false;
-        }
+        if (setAside) return; // answers that were under way when it was set aside
+        if (++failuresInRow >= SET_ASIDE_AFTER) setAside(now);
+    }
+
+    private void setAside(long now) {
+        asideNanos = asideNanos == 0 ? FIRST_ASIDE_NANOS : Math.min(LONGEST_ASIDE_NANOS, 2 * asideNanos);
+        asideUntil = now + asideNanos;
+        setAside = true;
     }
 
     boolean isSetAside() {

@@ -15,12 +15,12 @@ final class EndpointPool {
     }
 
     /** The server to send the next request to, or null when every one is full or set aside. */
-    Endpoint choose(long now) {
+    Endpoint choose() {
         Endpoint best = null;
         int n = endpoints.size();
         for (int k = 0; k < n; k++) {
             Endpoint e = endpoints.get((next + k) % n);
-            if (e.available(now) && (best == null || e.inFlight < best.inFlight)) best = e;
+            if (e.available() && (best == null || e.inFlight < best.inFlight)) best = e;
         }
         if (best != null) next = (endpoints.indexOf(best) + 1) % n;
         return best;

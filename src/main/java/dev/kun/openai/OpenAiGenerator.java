@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failures: a refused or dropped connection, a timeout, 429, 502/503 and other 5xx are retried with
  * jittered exponential backoff (Retry-After honoured); a server that fails {@link Endpoint#SET_ASIDE_AFTER}
- * times in a row is set aside and probed again later. A failure that may be the request's own (500, a
+ * times in a row is set aside and probed (GET /v1/models) until it answers. A failure that may be the request's own (500, a
  * timeout, a dropped connection, an unreadable answer) is retried at most {@link #REQUEST_RETRIES} times,
  * then the request is a {@code server_error} reject. A 4xx about the request is a reject at once
  * ({@code prompt_too_long} when it says the prompt does not fit, else {@code server_rejected}); 401, 403,
@@ -67,6 +67,7 @@ public final class OpenAiGenerator implements TextGenerator {
     private static final long FIRST_BACKOFF_NANOS = 500_000_000L;
     private static final long LONGEST_BACKOFF_NANOS = 30_000_000_000L;
     private static final long LONGEST_RETRY_AFTER_NANOS = 600_000_000_000L;
+    private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(10);
 
     static {
         // uvicorn (vLLM, SGLang) closes a connection after 5 s idle, the JDK keeps one for 20 minutes; a POST
@@ -220,7 +221,7 @@ public final class OpenAiGenerator implements TextGenerator {
     }
 
     /** How one exchange ended, decided on the HTTP client's thread, acted on by the dispatcher. */
-    private enum Kind { ANSWER, RETRY, FATAL }
+    private enum Kind { ANSWER, RETRY, FATAL, PROBE }
 
     private record Exchange(Attempt attempt, Endpoint endpoint, Kind kind, Generation generation, String failure,
             String message, boolean blamed, long retryAfterNanos) {
@@ -234,6 +235,11 @@ public final class OpenAiGenerator implements TextGenerator {
 
         static Exchange fatal(Attempt a, Endpoint e, String message) {
             return new Exchange(a, e, Kind.FATAL, null, null, message, false, -1);
+        }
+
+        /** A probe's answer: {@code blamed} carries whether the server is up. */
+        static Exchange probe(Endpoint e, boolean up) {
+            return new Exchange(null, e, Kind.PROBE, null, null, null, up, -1);
         }
     }
 
@@ -250,17 +256,21 @@ public final class OpenAiGenerator implements TextGenerator {
         }
         PriorityQueue<Attempt> waiting = new PriorityQueue<>(Comparator.comparingLong(a -> a.notBefore));
         LinkedBlockingQueue<Exchange> done = new LinkedBlockingQueue<>();
+        for (Endpoint e : pool.endpoints) e.forgetProbe();
         int open = n;
         // The first retryable failure since the last answer: patience runs from there.
         long failingSince = -1;
         while (open > 0) {
             long now = System.nanoTime();
             while (!waiting.isEmpty() && waiting.peek().notBefore - now <= 0) ready.add(waiting.poll());
+            for (Endpoint e : pool.endpoints) {
+                if (e.probeDue(now)) probe(e, done);
+            }
             Endpoint endpoint;
-            while (!ready.isEmpty() && (endpoint = pool.choose(now)) != null) send(ready.poll(), endpoint, done);
+            while (!ready.isEmpty() && (endpoint = pool.choose()) != null) send(ready.poll(), endpoint, done);
             long wake = Long.MAX_VALUE;
             if (!waiting.isEmpty()) wake = Math.min(wake, waiting.peek().notBefore);
-            if (!ready.isEmpty()) wake = Math.min(wake, pool.nextProbe());
+            wake = Math.min(wake, pool.nextProbe());
             if (failingSince >= 0) wake = Math.min(wake, failingSince + patienceNanos);
             Exchange x;
             try {
@@ -273,6 +283,7 @@ public final class OpenAiGenerator implements TextGenerator {
             for (; x != null; x = done.poll()) {
                 Attempt a = x.attempt();
                 switch (x.kind()) {
+                    case PROBE -> x.endpoint().probed(x.blamed(), now);
                     case ANSWER -> {
                         x.endpoint().answered();
                         out[a.index] = x.generation();
@@ -290,6 +301,11 @@ public final class OpenAiGenerator implements TextGenerator {
                         } else {
                             a.notBefore = now + delay(a.tries, x.retryAfterNanos());
                             waiting.add(a);
+                        }
+                        if (log.isDebugEnabled()) {
+                            log.debug("request {} try {} on {}: {}; {}", a.index, a.tries, x.endpoint().name, x.message(),
+                                    out[a.index] != null ? "rejected" : String.format(java.util.Locale.ROOT, "again in %.2f s",
+                                            (a.notBefore - now) / 1e9));
                         }
                     }
                     case FATAL -> throw new KunException(ExitCodes.BACKEND, x.endpoint().name + ": " + x.message());
@@ -314,6 +330,18 @@ public final class OpenAiGenerator implements TextGenerator {
         e.sent();
         client.sendAsync(request.build(), HttpResponse.BodyHandlers.ofByteArray())
                 .whenComplete((response, error) -> done.add(classify(a, e, response, error)));
+    }
+
+    /** Asks a set-aside server for /v1/models: any answer but 429, 408 or 5xx means it is up. */
+    private void probe(Endpoint e, LinkedBlockingQueue<Exchange> done) {
+        HttpRequest.Builder get = HttpRequest.newBuilder(URI.create(e.base + "/models"))
+                .timeout(requestTimeout.compareTo(PROBE_TIMEOUT) < 0 ? requestTimeout : PROBE_TIMEOUT).GET();
+        if (authorization != null) get.header("Authorization", authorization);
+        e.probeSent();
+        client.sendAsync(get.build(), HttpResponse.BodyHandlers.discarding()).whenComplete((response, error) -> {
+            int status = response == null ? 0 : response.statusCode();
+            done.add(Exchange.probe(e, status > 0 && status < 500 && status != 429 && status != 408));
+        });
     }
 
     /** What one exchange means; runs on the HTTP client's threads, so responses are parsed in parallel. */
