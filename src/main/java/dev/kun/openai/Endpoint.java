@@ -30,10 +30,20 @@ final class Endpoint {
     /** What went wrong here, and how often, for the message when the stage stops. */
     private final Map<String, Integer> failures = new LinkedHashMap<>();
 
+    private final URI completions;
+    private final URI chat;
+
     Endpoint(URI base, int limit) {
         this.base = base;
         this.limit = limit;
+        this.completions = URI.create(base + EndpointApi.COMPLETIONS.path);
+        this.chat = URI.create(base + EndpointApi.CHAT.path);
         this.name = base.getUserInfo() == null ? base.toString() : base.toString().replace(base.getRawUserInfo() + "@", "");
+    }
+
+    /** The URL of {@code api}'s route here. */
+    URI route(EndpointApi api) {
+        return api == EndpointApi.COMPLETIONS ? completions : chat;
     }
 
     /** Whether a request may be sent here now. */

@@ -28,6 +28,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the same port.
  */
 public final class FakeOpenAiServer implements AutoCloseable {
+    static {
+        // As real servers do: else each answer's body waits ~40 ms for the client's delayed ACK.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+
     /** What one request gets instead of its answer, or null for the answer. */
     public sealed interface Fault {}
 
@@ -165,6 +170,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
     private void handle(HttpExchange exchange) throws IOException {
         int now = inFlight.incrementAndGet();
         maxInFlight.accumulateAndGet(now, Math::max);
+        // In flight until the answer starts: the client may send its next request as soon as it has this one.
+        boolean[] counted = {true};
         try {
             byte[] in = exchange.getRequestBody().readAllBytes();
             JsonNode body = in.length == 0 ? null : Json.MAPPER.readTree(in);
@@ -191,17 +198,26 @@ public final class FakeOpenAiServer implements AutoCloseable {
                 throw new IOException("fault: drop the connection");
             }
             if (fault instanceof Status s) {
+                answering(counted);
                 send(exchange, s.code(), s.body(), s.retryAfter());
                 return;
             }
             long wait = latencyMillis + (fault instanceof Stall st ? st.millis() : 0);
             if (wait > 0) Thread.sleep(wait);
+            answering(counted);
             send(exchange, 200, answer(body, model).toString(), null);
             int n = answered.incrementAndGet();
             if (downAfter > 0 && n == downAfter) down();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            answering(counted);
+        }
+    }
+
+    private void answering(boolean[] counted) {
+        if (counted[0]) {
+            counted[0] = false;
             inFlight.decrementAndGet();
         }
     }
