@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * timeout, a dropped connection, an unreadable answer) is retried at most {@link #REQUEST_RETRIES} times,
  * then the request is a {@code server_error} reject. A 4xx about the request is a reject at once
  * ({@code prompt_too_long} when it says the prompt does not fit, else {@code server_rejected}); 401, 403,
- * 404 and 405 mean the whole run is misconfigured and stop it. When nothing has succeeded for the
+ * 404 and 405 mean the whole run is misconfigured and stop it, and so does a server that refuses the
+ * first {@link #REFUSED_BEFORE_ANY} requests and generates for none. When nothing has succeeded for the
  * patience while requests keep failing, {@code generate} throws a {@link KunException} with exit code 4
  * naming what failed where: the stage stops at its last checkpoint, resumable, instead of turning the
  * corpus into rejects.
@@ -64,6 +65,8 @@ public final class OpenAiGenerator implements TextGenerator {
     private static final Logger log = LoggerFactory.getLogger(OpenAiGenerator.class);
     /** Retries of a request whose failures may be its own, before it becomes a reject. */
     static final int REQUEST_RETRIES = 4;
+    /** Refusals in a row, before any generation, that stop the run as misconfigured. */
+    static final int REFUSED_BEFORE_ANY = 16;
     private static final long FIRST_BACKOFF_NANOS = 500_000_000L;
     private static final long LONGEST_BACKOFF_NANOS = 30_000_000_000L;
     private static final long LONGEST_RETRY_AFTER_NANOS = 600_000_000_000L;
@@ -87,6 +90,10 @@ public final class OpenAiGenerator implements TextGenerator {
     private final Duration requestTimeout;
     private final long patienceNanos;
     private final String fingerprint;
+    /** Whether any request has come back with a generation since this generator opened. */
+    private boolean generated;
+    /** Requests the server refused (server_rejected) in a row before any generation. */
+    private int refusedBeforeAny;
 
     private OpenAiGenerator(HttpClient client, ExecutorService executor, EndpointPool pool, CompletionRequests requests,
             String authorization, Duration requestTimeout, long patienceNanos) {
@@ -298,6 +305,7 @@ public final class OpenAiGenerator implements TextGenerator {
                         out[a.index] = x.generation();
                         open--;
                         failingSince = -1;
+                        checkNotAllRefused(x);
                     }
                     case RETRY -> {
                         x.endpoint().failed(x.failure(), now);
@@ -327,6 +335,22 @@ public final class OpenAiGenerator implements TextGenerator {
             }
         }
         return List.of(out);
+    }
+
+    /**
+     * A server that refuses the first {@link #REFUSED_BEFORE_ANY} requests in a row and generates for none
+     * is refusing a setting, not prompts (a field it does not take, a stop list too long): stop with exit 4
+     * rather than turn the corpus into rejects.
+     */
+    private void checkNotAllRefused(Exchange x) {
+        Generation g = x.generation();
+        if (!g.isFailure()) {
+            generated = true;
+        } else if (!generated && g.failure().reason().equals("server_rejected") && ++refusedBeforeAny >= REFUSED_BEFORE_ANY) {
+            throw new KunException(ExitCodes.BACKEND, x.endpoint().name + " refused the first " + REFUSED_BEFORE_ANY
+                    + " requests and answered none, so it is refusing a setting rather than prompts (is --server "
+                    + requests.profile.wireName() + " the server it is?): " + g.failure().message());
+        }
     }
 
     private void send(Attempt a, Endpoint e, LinkedBlockingQueue<Exchange> done) {

@@ -161,6 +161,18 @@ class OpenAiGeneratorTest {
     }
 
     @Test
+    void aServerThatRefusesEveryRequestFromTheStartIsMisconfiguredNotTheCorpus() throws Exception {
+        FakeOpenAiServer server = server();
+        server.faults = (body, attempt) -> new FakeOpenAiServer.Status(422,
+                "{\"error\":\"Input validation error: `stop` supports up to 4 stop sequences. Given: 5\"}", null);
+        OpenAiGenerator g = generator(fast(server.url()), 4, null);
+        KunException e = assertThrows(KunException.class, () -> g.generate(requests(40)));
+        assertEquals(ExitCodes.BACKEND, e.exitCode());
+        assertTrue(e.getMessage().contains("refused the first " + OpenAiGenerator.REFUSED_BEFORE_ANY)
+                && e.getMessage().contains("4 stop sequences"), e.getMessage());
+    }
+
+    @Test
     void retryAfterIsHonoured() throws Exception {
         FakeOpenAiServer server = server();
         server.faults = (body, attempt) -> attempt == 1
