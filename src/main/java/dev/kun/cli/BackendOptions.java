@@ -125,6 +125,16 @@ public final class BackendOptions {
         return name == null ? model.toString() : name.toString();
     }
 
+    /**
+     * The model's name in provenance for a run of {@code spec}: {@code servedModel} (the name a server
+     * serves it under, {@link dev.kun.generate.TextGenerator#servedModel}) when there is one, else the
+     * checkpoint folder's name.
+     */
+    public static String modelName(BackendSpec spec, String servedModel) {
+        if (servedModel != null) return servedModel;
+        return spec.model() == null ? null : modelName(spec.model());
+    }
+
     public Path model() {
         return model;
     }

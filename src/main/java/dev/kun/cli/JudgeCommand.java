@@ -135,16 +135,17 @@ public final class JudgeCommand implements Callable<Integer> {
             System.err.println("kun: judge --verdict-from logits does not sample; the sampling options are ignored");
         }
         // Several batches' worth per call keeps every slot busy while sequences finish.
-        int batch = 4 * spec.batchSize();
+        int batch = 4 * spec.slots();
         return new Plan(logits, generator -> {
-            JudgeConfig config = config(rubric, text, spec, generator.fingerprint());
+            JudgeConfig config = config(rubric, text, spec, generator.servedModel(), generator.fingerprint());
             SamplingParams params = sampling.toParams(config.defaultSampling());
             return new PromptStage(generator, new JudgeTask(config), params, sampling.seed(), batch);
-        }, scorer -> new JudgeLogitsStage(scorer, config(rubric, text, spec, scorer.fingerprint()), batch));
+        }, scorer -> new JudgeLogitsStage(scorer, config(rubric, text, spec, null, scorer.fingerprint()), batch));
     }
 
-    private JudgeConfig config(JudgeConfig.Rubric rubric, PromptTemplate text, BackendSpec spec, String fingerprint) {
-        return new JudgeConfig(rubric, text, templates.chat(spec.model()), minScore,
-                Provenance.of(BackendOptions.modelName(spec.model()), fingerprint));
+    private JudgeConfig config(JudgeConfig.Rubric rubric, PromptTemplate text, BackendSpec spec, String servedModel,
+            String fingerprint) {
+        return new JudgeConfig(rubric, text, templates.chat(spec.modelFiles()), minScore,
+                Provenance.of(BackendOptions.modelName(spec, servedModel), fingerprint));
     }
 }

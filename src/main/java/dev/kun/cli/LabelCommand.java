@@ -99,12 +99,12 @@ public final class LabelCommand implements Callable<Integer> {
         templates.validate();
         sampling.toParams();
         return generator -> {
-            ChatFormat chat = templates.chat(spec.model());
+            ChatFormat chat = templates.chat(spec.modelFiles());
             LabelConfig config = new LabelConfig(textField, template, chat, keepPrompt, keepTruncated, keepEmpty,
-                    Provenance.of(BackendOptions.modelName(spec.model()), generator.fingerprint()));
+                    Provenance.of(BackendOptions.modelName(spec, generator.servedModel()), generator.fingerprint()));
             SamplingParams params = sampling.toParams(config.defaultSampling());
             // Several batches' worth per call keeps every slot busy while sequences finish.
-            return new PromptStage(generator, new LabelTask(config), params, sampling.seed(), 4 * spec.batchSize());
+            return new PromptStage(generator, new LabelTask(config), params, sampling.seed(), 4 * spec.slots());
         };
     }
 }

@@ -96,10 +96,10 @@ public final class PolishCommand implements Callable<Integer> {
         templates.validate();
         sampling.toParams();
         return generator -> {
-            PolishConfig config = new PolishConfig(documentField, budget, template, templates.chat(spec.model()), keepTruncated,
-                    Provenance.of(BackendOptions.modelName(spec.model()), generator.fingerprint()));
+            PolishConfig config = new PolishConfig(documentField, budget, template, templates.chat(spec.modelFiles()), keepTruncated,
+                    Provenance.of(BackendOptions.modelName(spec, generator.servedModel()), generator.fingerprint()));
             SamplingParams params = sampling.toParams(config.defaultSampling());
-            return new PromptStage(generator, new PolishTask(config), params, sampling.seed(), 4 * spec.batchSize());
+            return new PromptStage(generator, new PolishTask(config), params, sampling.seed(), 4 * spec.slots());
         };
     }
 }

@@ -40,13 +40,22 @@ public final class TemplateOptions {
         }
     }
 
-    /** The framing asked for; {@code model} reads the chat template of the checkpoint in {@code modelDir}. */
+    /**
+     * The framing asked for; {@code model} reads the chat template of the checkpoint in {@code modelDir}
+     * (null: none to read, a usage error for {@code model}).
+     */
     public ChatFormat chat(Path modelDir) {
         validate();
         return switch (chatTemplate) {
             case "vicuna" -> ChatFormat.vicuna();
             case "none" -> ChatFormat.none();
-            case "model" -> JinjaChatTemplate.load(modelDir);
+            case "model" -> {
+                if (modelDir == null) {
+                    throw KunException.usage("--chat-template model reads the model's tokenizer_config.json: with --endpoint,"
+                            + " give --tokenizer DIR or --model DIR");
+                }
+                yield JinjaChatTemplate.load(modelDir);
+            }
             default -> ChatFormat.kun();
         };
     }

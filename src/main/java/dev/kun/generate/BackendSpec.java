@@ -42,6 +42,15 @@ public record BackendSpec(Path model, String device, String devices, String dtyp
     }
 
     /**
+     * The folder of the model's own files (tokenizer, tokenizer_config.json's chat template): the
+     * checkpoint, or beside an endpoint the tokenizer folder; null when there is neither.
+     */
+    public Path modelFiles() {
+        if (model != null) return model;
+        return endpoint == null ? null : endpoint.tokenizer();
+    }
+
+    /**
      * Sequences the backend works on at once: the engine's decode slots, or the requests in flight over
      * the whole pool of servers. A stage that hands over a few times this many records per batch keeps
      * every slot busy while sequences finish.

@@ -30,6 +30,14 @@ public interface TextGenerator extends AutoCloseable {
         return CompletableFuture.completedFuture(g);
     }
 
+    /**
+     * The model's name as provenance writes it, where the backend knows it better than the command line
+     * (the name a server serves it under); null leaves it to the command (the checkpoint folder's name).
+     */
+    default String servedModel() {
+        return null;
+    }
+
     /** Longest prompt plus generation, in tokens, that the model accepts. */
     int contextLength();
 

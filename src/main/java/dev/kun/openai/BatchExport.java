@@ -167,6 +167,11 @@ public final class BatchExport implements TextGenerator {
     }
 
     @Override
+    public String servedModel() {
+        return requests.model;
+    }
+
+    @Override
     public Tokenizer tokenizer() {
         return requests.tokenizer();
     }

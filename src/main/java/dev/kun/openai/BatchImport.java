@@ -186,6 +186,11 @@ public final class BatchImport implements TextGenerator {
     }
 
     @Override
+    public String servedModel() {
+        return requests.model;
+    }
+
+    @Override
     public Tokenizer tokenizer() {
         return requests.tokenizer();
     }

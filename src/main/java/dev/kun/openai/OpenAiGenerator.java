@@ -206,6 +206,11 @@ public final class OpenAiGenerator implements TextGenerator {
     }
 
     @Override
+    public String servedModel() {
+        return requests.model;
+    }
+
+    @Override
     public Tokenizer tokenizer() {
         return requests.tokenizer();
     }

@@ -377,6 +377,41 @@ class EndpointCommandTest {
     }
 
     @Test
+    void labelJudgeAndPolishRunOnAnEndpointAndRecordTheServedModel() throws Exception {
+        FakeOpenAiServer server = server();
+        server.model = "Kun-LabelModel";
+        Path docs = dir.resolve("docs.jsonl");
+        Files.writeString(docs, "{\"id\":\"d1\",\"text\":\"北京是中国的首都。\"}\n{\"id\":\"d2\",\"text\":\"水在零度结冰。\"}\n");
+        Path labeled = dir.resolve("labeled.jsonl");
+        Captured label = kun("label", "--endpoint", server.url(), "-i", docs.toString(), "-o", labeled.toString(),
+                "--progress", "never", "--batch-size", "2");
+        assertEquals(0, label.code(), label.stderr());
+        List<JsonNode> records = read(labeled);
+        assertEquals(2, records.size());
+        assertEquals("Kun-LabelModel", records.get(0).path("kun").path("label").path("model").asText(),
+                "the served model in the provenance");
+        assertTrue(server.requests("/completions").get(0).body().get("prompt").asText().startsWith("<|im_start|>user"),
+                "label's ChatML prompt, as rendered");
+
+        Path judged = dir.resolve("judged.jsonl");
+        Captured judge = kun("judge", "--endpoint", server.url(), "-i", labeled.toString(), "-o", judged.toString(),
+                "--progress", "never", "--on-error", "skip");
+        assertEquals(0, judge.code(), judge.stderr());
+
+        Captured polishWithout = kun("polish", "--endpoint", server.url(), "-i", labeled.toString(), "-o",
+                dir.resolve("p0.jsonl").toString(), "--progress", "never");
+        assertEquals(ExitCodes.USAGE, polishWithout.code(), "polish counts tokens: " + polishWithout.stderr());
+        assertTrue(polishWithout.stderr().contains("--tokenizer"), polishWithout.stderr());
+        Path tokenizer = TinyCheckpoint.writeTokenizer(Files.createDirectories(dir.resolve("tok")).resolve("tokenizer.json"), 600);
+        Path polished = dir.resolve("polished.jsonl");
+        Captured polish = kun("polish", "--endpoint", server.url(), "--tokenizer", tokenizer.getParent().toString(),
+                "-i", labeled.toString(), "-o", polished.toString(), "--progress", "never", "--on-error", "skip",
+                "--keep-truncated");
+        assertEquals(0, polish.code(), polish.stderr());
+        assertEquals(2, read(polished).size(), polish.stderr());
+    }
+
+    @Test
     void misusedOptionsAreUsageErrorsOnOneLine() {
         String model = dir.toString();
         String[][] bad = {
