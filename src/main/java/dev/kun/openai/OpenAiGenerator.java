@@ -395,7 +395,7 @@ public final class OpenAiGenerator implements TextGenerator {
                     return Exchange.retry(a, e, "unreadable response", "unreadable response: " + bad.getMessage(), true, -1);
                 }
             }
-            String message = Replies.errorMessage(body);
+            String message = scrub(Replies.errorMessage(body), authorization);
             long retryAfter = retryAfter(response);
             if (status == 401 || status == 403) {
                 return Exchange.fatal(a, e, "HTTP " + status + ": " + message
@@ -438,6 +438,13 @@ public final class OpenAiGenerator implements TextGenerator {
             return Exchange.retry(a, e, "connection dropped", "connection dropped: " + cause, true, -1);
         }
         return Exchange.fatal(a, e, "request failed: " + cause);
+    }
+
+    /** {@code message} (a server's words) with the API key in {@code authorization}, should it echo it, blotted out. */
+    static String scrub(String message, String authorization) {
+        if (authorization == null) return message;
+        String key = authorization.substring("Bearer ".length());
+        return key.length() < 4 ? message : message.replace(key, "[API key]");
     }
 
     /** Retry-After in nanoseconds (seconds or an HTTP date), or -1 when absent or unreadable. */
@@ -501,7 +508,7 @@ public final class OpenAiGenerator implements TextGenerator {
                             why.put(e.name, "/v1/models lists no model");
                             continue;
                         }
-                        String message = Replies.errorMessage(r.body());
+                        String message = scrub(Replies.errorMessage(r.body()), authorization);
                         if (r.statusCode() == 401 || r.statusCode() == 403) {
                             throw new KunException(ExitCodes.BACKEND, e.name + ": HTTP " + r.statusCode() + ": "
                                     + message + " (the API key comes from KUN_API_KEY, else OPENAI_API_KEY)");

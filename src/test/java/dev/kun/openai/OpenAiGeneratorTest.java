@@ -188,7 +188,8 @@ class OpenAiGeneratorTest {
     @Test
     void misconfigurationStopsTheRunAtOnce() throws Exception {
         FakeOpenAiServer server = server();
-        server.faults = (body, attempt) -> new FakeOpenAiServer.Status(401, "{\"error\":{\"message\":\"Invalid API key\"}}", null);
+        server.faults = (body, attempt) -> new FakeOpenAiServer.Status(401,
+                "{\"error\":{\"message\":\"Invalid API key: sk-wrong-key\"}}", null);
         OpenAiGenerator g = generator(fast(server.url()).withModel("m"), 4, "sk-wrong-key");
         KunException e = assertThrows(KunException.class, () -> g.generate(requests(5)));
         assertEquals(ExitCodes.BACKEND, e.exitCode());
