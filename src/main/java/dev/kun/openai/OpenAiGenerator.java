@@ -253,7 +253,7 @@ public final class OpenAiGenerator implements TextGenerator {
             return new Exchange(a, e, Kind.FATAL, null, null, message, false, -1);
         }
 
-        /** A probe's answer: {@code blamed} carries whether the server is up. */
+        /** A probe's answer; {@code blamed} (unused by probes otherwise) carries whether the server is up. */
         static Exchange probe(Endpoint e, boolean up) {
             return new Exchange(null, e, Kind.PROBE, null, null, null, up, -1);
         }
@@ -298,7 +298,7 @@ public final class OpenAiGenerator implements TextGenerator {
                 x = wake == Long.MAX_VALUE ? done.take() : done.poll(Math.max(0, wake - now), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new KunException(ExitCodes.BACKEND, "interrupted while waiting for " + pool.failureSummary(), e);
+                throw new KunException(ExitCodes.BACKEND, "interrupted with " + open + " requests unanswered", e);
             }
             now = System.nanoTime();
             for (; x != null; x = done.poll()) {
