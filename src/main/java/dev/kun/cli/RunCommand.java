@@ -193,8 +193,9 @@ public final class RunCommand implements Callable<Integer> {
             default -> null;
         };
         if (own != null) layers.add(StageSettings.of("--" + name + "-model", "--model", own.toString()));
-        if (layers.stream().noneMatch(l -> l.values().containsKey("--model"))) {
-            throw KunException.usage(name + " needs a model: give --model, --" + name + "-model, or model: in --config");
+        if (layers.stream().noneMatch(l -> l.values().containsKey("--model") || l.values().containsKey("--endpoint"))) {
+            throw KunException.usage(name + " needs a model: give --model, --" + name + "-model, or model: (or endpoint:)"
+                    + " in --config");
         }
         return layers;
     }

@@ -42,6 +42,17 @@ public record BackendSpec(Path model, String device, String devices, String dtyp
     }
 
     /**
+     * The model as logs and reports name it: the checkpoint path, or the servers (or batch file) of an
+     * endpoint.
+     */
+    public String describe() {
+        if (endpoint == null) return String.valueOf(model);
+        if (endpoint.exportBatch() != null) return "export to " + endpoint.exportBatch();
+        if (endpoint.importBatch() != null) return "import from " + endpoint.importBatch();
+        return String.join(" ", endpoint.urls());
+    }
+
+    /**
      * The folder of the model's own files (tokenizer, tokenizer_config.json's chat template): the
      * checkpoint, or beside an endpoint the tokenizer folder; null when there is neither.
      */

@@ -231,7 +231,7 @@ public final class Pipeline {
     private static String modelNote(Step step, SharedModels models) {
         if (!step.needsModel()) return "";
         List<String> sharing = models.sharing(step);
-        return " (model " + step.backend().model() + (sharing.size() > 1 ? ", shared by " + String.join(", ", sharing) : "") + ")";
+        return " (model " + step.backend().describe() + (sharing.size() > 1 ? ", shared by " + String.join(", ", sharing) : "") + ")";
     }
 
     private RunListener listener(FunnelReport report, int i) {

@@ -40,10 +40,13 @@ final class SharedModels implements AutoCloseable {
         }
     }
 
-    /** What makes two stages' models one: everything but the batch size, with the path made absolute. */
+    /**
+     * What makes two stages' models one: everything but the batch size, with the path made absolute (an
+     * endpoint's servers, model name and settings included).
+     */
     static BackendSpec key(BackendSpec spec) {
-        return new BackendSpec(spec.model().toAbsolutePath().normalize(), spec.device(), spec.devices(), spec.dtype(), 0,
-                spec.maxContext(), spec.tokenizerSource());
+        return new BackendSpec(spec.model() == null ? null : spec.model().toAbsolutePath().normalize(), spec.device(),
+                spec.devices(), spec.dtype(), 0, spec.maxContext(), spec.tokenizerSource(), spec.endpoint());
     }
 
     /** The stages that share {@code step}'s model, in run order (itself included). */

@@ -48,7 +48,7 @@ public record Step(String name, BackendSpec backend, String generatedField, int 
      */
     public static Step model(String name, BackendSpec backend, String generatedField, Function<Model, Stage> stage) {
         ObjectNode about = Json.MAPPER.createObjectNode();
-        about.put("model", backend.model().toString());
+        about.put("model", backend.describe());
         return new Step(name, backend, generatedField, MODEL_CHECKPOINT_EVERY, stage, about);
     }
 
@@ -59,7 +59,7 @@ public record Step(String name, BackendSpec backend, String generatedField, int 
     public static Step prompt(String name, BackendSpec backend, SamplingParams sampling, long seed, String generatedField,
             PromptTask task) {
         return model(name, backend, generatedField,
-                model -> new PromptStage(model.generator(), task, sampling, seed, 4 * backend.batchSize()));
+                model -> new PromptStage(model.generator(), task, sampling, seed, 4 * backend.slots()));
     }
 
     public boolean needsModel() {

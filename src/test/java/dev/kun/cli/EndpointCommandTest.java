@@ -412,6 +412,36 @@ class EndpointCommandTest {
     }
 
     @Test
+    void kunRunTakesItsEndpointFromTheConfigAndSharesOnePoolBetweenStages() throws Exception {
+        FakeOpenAiServer server = server();
+        server.model = "Kun-Model";
+        server.texts = prompt -> prompt.contains("已知：") ? "北京是中国的首都，也是政治和文化中心。这是一段足够长的回答。"
+                : prompt.contains("指令: 【") ? "【好】" : "请介绍北京。";
+        Path docs = dir.resolve("docs.jsonl");
+        StringBuilder sb = new StringBuilder();
+        String[] texts = {"北京是中华人民共和国的首都，也是全国的政治、文化中心。", "水在标准大气压下零摄氏度结冰，一百摄氏度沸腾。",
+            "长江是中国最长的河流，全长约六千三百公里。", "熊猫主要生活在四川、陕西和甘肃的山区竹林里。",
+            "茶起源于中国，唐代陆羽写下了《茶经》。", "光在真空中的速度约为每秒三十万公里。"};
+        for (String t : texts) sb.append("{\"text\":\"").append(t).append("\"}\n");
+        Files.writeString(docs, sb.toString());
+        Path config = dir.resolve("pipeline.yaml");
+        Path tokenizer = TinyCheckpoint.writeTokenizer(Files.createDirectories(dir.resolve("tok")).resolve("tokenizer.json"), 600);
+        Files.writeString(config, "endpoint: [" + server.url() + "]\ntokenizer: tok\nbatch_size: 4\n"
+                + "stages:\n  polish: {budget: 4096}\n");
+        Path fin = dir.resolve("final.jsonl");
+        Captured c = kun("run", "-i", docs.toString(), "--config", config.toString(), "--work-dir",
+                dir.resolve("w").toString(), "-o", fin.toString(), "--progress", "never");
+        assertEquals(0, c.code(), c.stderr());
+        assertTrue(c.stderr().contains("shared by label, judge, polish"), c.stderr());
+        List<JsonNode> out = read(fin);
+        assertEquals(6, out.size(), c.stderr());
+        assertEquals("请介绍北京。", out.get(0).get("instruction").asText());
+        assertTrue(out.get(0).get("output").asText().startsWith("北京是中国的首都"));
+        assertEquals(18, server.requests("/completions").size(), "label, judge and polish, once per document");
+        assertTrue(tokenizer.toFile().exists());
+    }
+
+    @Test
     void misusedOptionsAreUsageErrorsOnOneLine() {
         String model = dir.toString();
         String[][] bad = {

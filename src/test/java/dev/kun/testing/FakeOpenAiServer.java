@@ -66,6 +66,8 @@ public final class FakeOpenAiServer implements AutoCloseable {
     public final AtomicInteger inFlight = new AtomicInteger();
     public final AtomicInteger maxInFlight = new AtomicInteger();
     public volatile Faults faults = (body, attempt) -> null;
+    /** The text a request gets, from its prompt (or its one message's content); null: the FakeGenerator echo. */
+    public volatile java.util.function.UnaryOperator<String> texts;
     /** Added to every answer: a server that takes this long to generate. */
     public volatile long latencyMillis;
     /** Listed by /v1/models; the context it reports there when above 0. */
@@ -205,7 +207,17 @@ public final class FakeOpenAiServer implements AutoCloseable {
             long wait = latencyMillis + (fault instanceof Stall st ? st.millis() : 0);
             if (wait > 0) Thread.sleep(wait);
             answering(counted);
-            send(exchange, 200, answer(body, model).toString(), null);
+            ObjectNode answer = answer(body, model);
+            if (texts != null) {
+                String prompt = body.has("messages") ? body.path("messages").path(0).path("content").asText()
+                        : body.path("prompt").asText();
+                ObjectNode choice = (ObjectNode) answer.path("choices").path(0);
+                String text = texts.apply(prompt);
+                if (choice.has("text")) choice.put("text", text);
+                else ((ObjectNode) choice.path("message")).put("content", text);
+                choice.put("finish_reason", "stop");
+            }
+            send(exchange, 200, answer.toString(), null);
             int n = answered.incrementAndGet();
             if (downAfter > 0 && n == downAfter) down();
         } catch (InterruptedException e) {
