@@ -240,7 +240,9 @@ final class ReportPage {
                 h.append("<td colspan=\"9\"></td>");
             }
             String model = s.path("about").path("model").asText("");
-            String shortName = model.isEmpty() ? "" : java.nio.file.Path.of(model).getFileName().toString();
+            // A checkpoint by its folder's name; servers (URLs) as they are.
+            String shortName = model.isEmpty() || model.contains("://") ? model
+                    : java.nio.file.Path.of(model).getFileName().toString();
             h.append("<td title=\"").append(esc(model)).append("\">").append(esc(shortName)).append("</td></tr>\n");
         }
         h.append("</table>\n");
