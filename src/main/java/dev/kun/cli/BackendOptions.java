@@ -5,8 +5,6 @@ import dev.kun.error.KunException;
 import dev.kun.generate.BackendSpec;
 import dev.kun.generate.EndpointSpec;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -41,79 +39,31 @@ public final class BackendOptions {
                     + " server's max_model_len where /v1/models reports it) (default: ${DEFAULT-VALUE}).")
     int maxContext = 0;
 
-    @Option(names = "--endpoint", paramLabel = "URL",
-            description = "Base URL of an OpenAI-compatible server (vLLM, SGLang, TGI, llama.cpp, OpenAI), e.g. http://host:8000/v1;"
-                    + " repeatable for a pool, each request going to the server with the fewest outstanding. The API key, if any,"
-                    + " comes from KUN_API_KEY, else OPENAI_API_KEY.")
-    List<String> endpoints = new ArrayList<>();
-
-    @Option(names = "--endpoint-api", paramLabel = "completions|chat",
-            description = "completions sends the exact prompt bytes to /v1/completions; chat sends the prompt as a user message to"
-                    + " /v1/chat/completions, for servers that serve only chat (default: ${DEFAULT-VALUE}).")
-    String endpointApi = EndpointSpec.COMPLETIONS;
-
-    @Option(names = "--endpoint-model", paramLabel = "NAME",
-            description = "The served model's name; without it, the first model the server lists at /v1/models (with a batch file: the --model path as given).")
-    String endpointModel;
-
-    @Option(names = "--server", paramLabel = "vllm|sglang|tgi|llamacpp|openai",
-            description = "What serves --endpoint: every sampling field is sent in that server's spelling, so none falls back to the"
-                    + " model's generation_config.json (default: ${DEFAULT-VALUE}).")
-    String server = "vllm";
-
-    @Option(names = "--tokenizer", paramLabel = "DIR",
-            description = "The served model's Hugging Face tokenizer folder (or --model DIR): prompts are counted and a prompt over the"
-                    + " context refused before it is sent. Without either, nothing is counted and the server's 400 decides.")
-    Path tokenizer;
-
-    @Option(names = "--endpoint-timeout", paramLabel = "SECONDS",
-            description = "Longest wait for one answer, generation included (default: ${DEFAULT-VALUE}).")
-    double requestTimeout = 600;
-
-    @Option(names = "--endpoint-connect-timeout", paramLabel = "SECONDS",
-            description = "Longest wait for a connection (default: ${DEFAULT-VALUE}).")
-    double connectTimeout = 10;
-
-    @Option(names = "--endpoint-patience", paramLabel = "SECONDS",
-            description = "When requests keep failing and none has succeeded for this long, stop with exit 4 at the last"
-                    + " checkpoint (rerun to resume) instead of rejecting records (default: ${DEFAULT-VALUE}).")
-    double patience = 300;
-
-    @Option(names = "--export-batch", paramLabel = "FILE",
-            description = "Write the requests to FILE, an OpenAI batch input file (vllm run-batch, hosted batch APIs), instead of"
-                    + " generating; each is counted as dropped_exported and nothing is written to -o for it.")
-    Path exportBatch;
-
-    @Option(names = "--import-batch", paramLabel = "FILE",
-            description = "Read the generations from FILE, the batch output of an --export-batch file; a request without a result"
-                    + " is the reject missing_from_batch, a failed one a reject with its error.")
-    Path importBatch;
+    @Mixin EndpointOptions endpoint;
 
     /**
      * The backend these options ask for, every value checked without touching a device, a server or the
      * model (a bad one is a usage error naming its option).
      */
     public BackendSpec spec() {
-        boolean remote = !endpoints.isEmpty() || exportBatch != null || importBatch != null;
+        EndpointSpec remote = endpoint.spec(model);
         BackendSpec spec;
-        if (!remote) {
+        if (remote == null) {
             if (model == null) {
                 throw KunException.usage("--model DIR is required (or --endpoint URL, --export-batch FILE, --import-batch FILE)");
             }
-            if (tokenizer != null) {
+            if (endpoint.tokenizer != null) {
                 throw KunException.usage("--tokenizer goes with --endpoint or a batch file; the engine reads its checkpoint's");
             }
-            if (endpointModel != null) throw KunException.usage("--endpoint-model goes with --endpoint or a batch file");
+            if (endpoint.endpointModel != null) throw KunException.usage("--endpoint-model goes with --endpoint or a batch file");
             spec = new BackendSpec(model, device.device(), devices, device.dtype(), batchSize, maxContext,
                     device.tokenizerSource());
         } else {
             if (!"auto".equals(device.device()) || devices != null || !"auto".equals(device.dtype())) {
                 throw KunException.usage("--device, --devices and --dtype are for the in-process engine, not --endpoint or a batch file");
             }
-            EndpointSpec endpoint = new EndpointSpec(endpoints, endpointApi, endpointModel, server,
-                    tokenizer != null ? tokenizer : model, connectTimeout, requestTimeout, patience, exportBatch, importBatch);
             spec = new BackendSpec(model, device.device(), devices, device.dtype(), batchSize, maxContext,
-                    device.tokenizerSource(), endpoint);
+                    device.tokenizerSource(), remote);
         }
         Backends.validate(spec);
         return spec;

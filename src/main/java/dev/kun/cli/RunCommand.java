@@ -94,6 +94,9 @@ public final class RunCommand implements Callable<Integer> {
 
     @Mixin DeviceOptions device;
 
+    /** As kun generate's, for every model stage (read, like every shared option, as given: see modelLayers). */
+    @Mixin EndpointOptions endpoint;
+
     @Option(names = "--devices", paramLabel = "N,N,...", description = "As kun generate's, for every model stage.")
     String devices;
 
@@ -193,6 +196,15 @@ public final class RunCommand implements Callable<Integer> {
             default -> null;
         };
         if (own != null) layers.add(StageSettings.of("--" + name + "-model", "--model", own.toString()));
+        for (StageSettings layer : layers) {
+            for (String batchFile : List.of("--export-batch", "--import-batch")) {
+                if (layer.values().containsKey(batchFile)) {
+                    // An exporting stage hands the next one no records: batch files are for one stage's command.
+                    throw KunException.usage(layer.source() + ": " + batchFile + " goes with one stage's command (kun "
+                            + name + "), not kun run");
+                }
+            }
+        }
         if (layers.stream().noneMatch(l -> l.values().containsKey("--model") || l.values().containsKey("--endpoint"))) {
             throw KunException.usage(name + " needs a model: give --model, --" + name + "-model, or model: (or endpoint:)"
                     + " in --config");

@@ -438,7 +438,23 @@ class EndpointCommandTest {
         assertEquals("请介绍北京。", out.get(0).get("instruction").asText());
         assertTrue(out.get(0).get("output").asText().startsWith("北京是中国的首都"));
         assertEquals(18, server.requests("/completions").size(), "label, judge and polish, once per document");
-        assertTrue(tokenizer.toFile().exists());
+
+        // The same from kun run's own options, and batch files refused (an exporting stage passes nothing on).
+        Path fin2 = dir.resolve("final2.jsonl");
+        Captured options = kun("run", "-i", docs.toString(), "--endpoint", server.url(), "--tokenizer",
+                tokenizer.getParent().toString(), "--config", dir.resolve("polish-budget.yaml").toString(), "--work-dir",
+                dir.resolve("w2").toString(), "-o", fin2.toString(), "--progress", "never");
+        assertEquals(ExitCodes.USAGE, options.code(), "no such config file: " + options.stderr());
+        Files.writeString(dir.resolve("polish-budget.yaml"), "stages:\n  polish: {budget: 4096}\n");
+        options = kun("run", "-i", docs.toString(), "--endpoint", server.url(), "--tokenizer", tokenizer.getParent().toString(),
+                "--config", dir.resolve("polish-budget.yaml").toString(), "--work-dir", dir.resolve("w2").toString(), "-o",
+                fin2.toString(), "--progress", "never");
+        assertEquals(0, options.code(), options.stderr());
+        assertArrayEquals(Files.readAllBytes(fin), Files.readAllBytes(fin2));
+        Captured batch = kun("run", "-i", docs.toString(), "--export-batch", dir.resolve("b.jsonl").toString(),
+                "--endpoint-model", "m", "--work-dir", dir.resolve("w3").toString(), "-o", dir.resolve("f3.jsonl").toString());
+        assertEquals(ExitCodes.USAGE, batch.code(), batch.stderr());
+        assertTrue(batch.stderr().contains("--export-batch goes with one stage's command"), batch.stderr());
     }
 
     @Test
