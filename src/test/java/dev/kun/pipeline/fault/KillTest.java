@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * kill -9 of the real stages (seed, filter) at random moments, a few times each, then the same command
+ * kill -9 of the real stages (seed, filter, and label on the bundled tiny model) at random moments, a few times each, then the same command
  * to the end: output, rejects and counters equal those of a run that never stopped. A checkpoint every
  * few records (each one fsynced in the background) keeps the runs long enough to be killed mid-way, and
  * puts many of the kills between a checkpoint's fsync and its write.
@@ -106,5 +106,15 @@ class KillTest {
         Path in = repeat(Path.of("data-samples", "corpus-cmrc2018.jsonl"), 6, dir.resolve("corpus-x6.jsonl"));
         killRepeatedlyThenFinish("seed", List.of("seed", "-i", in.toString(), "-i", Path.of("data-samples", "corpus-cmrc2018.txt").toString(),
                 "--checkpoint-every", "3"));
+    }
+
+    @Test
+    void labelKilledAtRandomMomentsFinishesAsIfNeverStopped() throws Exception {
+        // A model stage: the bundled tiny checkpoint, greedy so that the comparison is of resume alone, a
+        // checkpoint every two records so that kills land between model batches and inside them.
+        killRepeatedlyThenFinish("label", List.of("label", "--model", Path.of("data-samples", "tiny-model").toString(),
+                "--device", "cpu", "-i", Path.of("data-samples", "corpus-cmrc2018.jsonl").toString(),
+                "--temperature", "0", "--max-tokens", "8", "--keep-truncated", "--batch-size", "2",
+                "--checkpoint-every", "2"));
     }
 }
