@@ -10,6 +10,7 @@ import dev.kun.cli.LoggingOptions;
 import dev.kun.cli.PolishCommand;
 import dev.kun.cli.RunCommand;
 import dev.kun.cli.SeedCommand;
+import dev.kun.cli.ServeCommand;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -55,6 +56,7 @@ public final class Kun implements Callable<Integer> {
         m.put("filter", FilterCommand::new);
         m.put("run", RunCommand::new);
         m.put("generate", GenerateCommand::new);
+        m.put("serve", ServeCommand::new);
         m.put("help", CommandLine.HelpCommand::new);
         return m;
     }

@@ -11,8 +11,8 @@ import ch.qos.logback.core.spi.ContextAwareBase;
 
 /**
  * Logback's configuration in code (found through META-INF/services): every log line goes to stderr,
- * because stdout carries data only; DJL is chatty at INFO, so WARN. Code rather than logback.xml
- * because parsing XML costs every kun command about 0.2 CPU seconds at start-up.
+ * because stdout carries data only; DJL and Jetty are chatty at INFO, so WARN. Code rather than
+ * logback.xml because parsing XML costs every kun command about 0.2 CPU seconds at start-up.
  *
  * <p>DJL's CUDA probe ({@code CudaUtils}) asks the CUDA runtime for the GPU count whenever the engine
  * starts, whatever the device, and warns (several times a run) when a CUDA library is present but the
@@ -68,6 +68,8 @@ public final class StderrLogging extends ContextAwareBase implements Configurato
         root.setLevel(Level.INFO);
         root.addAppender(stderr);
         context.getLogger("ai.djl").setLevel(Level.WARN);
+        // Jetty (kun serve) logs its start and stop at INFO; kun says what matters itself.
+        context.getLogger("org.eclipse.jetty").setLevel(Level.WARN);
         applyCudaLevel(context);
         started = context;
         return ExecutionStatus.DO_NOT_INVOKE_NEXT_IF_ANY;
