@@ -117,14 +117,14 @@ public final class ServeCommand implements Callable<Integer> {
         } finally {
             server.shutdown();
             generator.close();
-            closed.countDown();
+            System.err.println("kun serve: stopped");
+            closed.countDown(); // after a signal the JVM may halt from here on
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException e) {
                 // the JVM is shutting down: the hook is running
             }
         }
-        System.err.println("kun serve: stopped");
         return 0;
     }
 }
