@@ -235,6 +235,9 @@ final class OpenAiHandler extends Handler.Abstract {
                 }
                 Generation g = result(future, hangup);
                 watch.close(); // answered: from here a readable socket is the client's next request
+                // A generator that cannot be cancelled (the default, synchronous submit) finishes for
+                // a client that already left: count it as gone, as it is, and write nothing.
+                if (hangup.gone) throw new ClientGone("left during the generation");
                 check(g, where);
                 metrics.tokens(g.promptTokens(), g.generatedTokens());
                 return sendJson(response, 200, endpoint.result(id, createdAt, config.modelName(), g));
