@@ -286,6 +286,7 @@ final class OpenAiHandler extends Handler.Abstract {
             throws Exception {
         String model = config.modelName();
         boolean first = true;
+        StringBuilder sent = new StringBuilder();
         try {
             for (String text; (text = pieces.take()) != null; ) {
                 if (first) {
@@ -294,6 +295,7 @@ final class OpenAiHandler extends Handler.Abstract {
                     first = false;
                 }
                 write(response, false, event(endpoint.chunk(id, createdAt, model, text, null, false, req.includeUsage())));
+                sent.append(text);
             }
         } catch (IOException e) {
             future.cancel(true);
@@ -322,6 +324,16 @@ final class OpenAiHandler extends Handler.Abstract {
         metrics.tokens(g.promptTokens(), g.generatedTokens());
         try {
             if (first) openStream(response, endpoint, id, createdAt, model, req.includeUsage());
+            // The generation's text is the reference: what the generator held back from onText (a
+            // possible stop string that was not one, or all of it, from a generator that does not
+            // stream) goes out before the finish, so the chunks always add up to the text.
+            String text = g.text();
+            if (text.length() > sent.length() && text.startsWith(sent.toString())) {
+                String rest = text.substring(sent.length());
+                write(response, false, event(endpoint.chunk(id, createdAt, model, rest, null, false, req.includeUsage())));
+            } else if (!text.contentEquals(sent)) {
+                log.debug("{}: streamed text is not a prefix of the generation's text", id);
+            }
             write(response, false, event(endpoint.chunk(id, createdAt, model, "", g.finishReason(), false, req.includeUsage())));
             if (req.includeUsage()) write(response, false, event(endpoint.usageChunk(id, createdAt, model, g)));
             write(response, true, DONE);

@@ -195,6 +195,26 @@ class ServeLimitsTest {
         assertEquals("stop", e.chunks().get(e.chunks().size() - 1).at("/choices/0/finish_reason").asText());
     }
 
+    @Test
+    void textTheGeneratorHeldBackIsSentBeforeTheFinish() throws Exception {
+        GatedGenerator g = new GatedGenerator(1000);
+        KunServer server = start(g, ServeConfig.loopback("m", 1, 0));
+        ApiClient client = new ApiClient(server.uri());
+        CompletableFuture<ApiClient.Events> events = CompletableFuture.supplyAsync(() -> {
+            try {
+                return client.stream("/v1/completions", completion("p").put("stream", true));
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        GatedGenerator.Pending p = g.next();
+        p.emit("He"); // "llo" held back (it might have begun a stop string), then released at the end
+        p.future.complete(new Generation("Hello", FinishReason.STOP, 1, 5, new int[0], null));
+        StringBuilder text = new StringBuilder();
+        for (var c : events.get(10, TimeUnit.SECONDS).chunks()) text.append(c.at("/choices/0/text").asText());
+        assertEquals("Hello", text.toString());
+    }
+
     private static ObjectNode chatBody() {
         ObjectNode body = Json.MAPPER.createObjectNode().put("model", "m");
         body.putArray("messages").addObject().put("role", "user").put("content", "hi");
