@@ -94,10 +94,12 @@ final class OpenAiHandler extends Handler.Abstract {
             // A 503 is the queue doing its job (counted in /metrics), not a fault to log.
             if (e.status >= 500 && e.status != 503) log.warn("{} {}: {}", request.getMethod(), path, e.getMessage());
             fail(response, callback, e);
-        } catch (ClientGone e) {
+        } catch (IOException e) {
+            // ClientGone, or a read or write that failed because the client went away mid-request
+            // (Jetty reports a body whose chunked framing is broken the same way: early EOF).
             status = 499; // nginx's "client closed request": nobody to answer
             metrics.disconnect();
-            log.debug("{} {}: {}", request.getMethod(), path, e.getMessage());
+            log.debug("{} {}: {}", request.getMethod(), path, e.toString());
             // Abort: close the connection without an error response, which nobody would read.
             callback.failed(new Request.Handler.AbortException(e.getMessage()));
         } catch (Exception e) {

@@ -21,7 +21,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
+import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -149,7 +149,9 @@ public final class ServeBenchmark {
         for (int c = 0; c < clients; c++) {
             int client = c;
             Thread t = new Thread(() -> {
-                Random rnd = new Random(client);
+                // SplittableRandom mixes its seed: java.util.Random's first draws from seeds 0, 1, 2...
+                // are nearly equal, and most clients here make only a few draws.
+                SplittableRandom rnd = new SplittableRandom(client);
                 while (System.nanoTime() < deadline) {
                     int n = issued.getAndIncrement();
                     if (seconds == 0 && n >= requests) break;

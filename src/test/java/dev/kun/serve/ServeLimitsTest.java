@@ -222,6 +222,25 @@ class ServeLimitsTest {
     }
 
     @Test
+    void aBrokenBodyOrAnUploadCutShortClosesTheConnectionWithoutAServerError() throws Exception {
+        KunServer server = start(new FakeGenerator(), ServeConfig.loopback("m", 1, 1));
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            // Jetty's parser reports broken chunked framing as the body ending early: the connection closes.
+            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "zz\r\n{}\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+            BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+            assertNull(in.readLine());
+        }
+        try (Socket s = new Socket("127.0.0.1", server.port())) {
+            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"model\":")
+                    .getBytes(StandardCharsets.US_ASCII));
+        } // closed 990 bytes early
+        awaitMetric(server, "kun_client_disconnects_total", 2);
+        assertFalse(server.metricsText().contains("code=\"500\""), server.metricsText());
+        assertEquals(200, new ApiClient(server.uri()).get("/health").status());
+    }
+
+    @Test
     void anApiKeyGuardsV1ButNotHealth() throws Exception {
         KunServer server = start(new FakeGenerator(), ServeConfig.loopback("m", 1, 1).withApiKey("s3cret"));
         ApiClient anonymous = new ApiClient(server.uri());
