@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
 # Figures of issue 14 for kun serve, on the random benchmark Llama of scripts/bench-engine.sh (CPU):
 #  1. in-process generation at --batch-size 8 (what kun generate does) against kun serve with 8
-#     concurrent clients at the same batch size: aggregate generated tokens/s, same prompts, greedy;
+#     concurrent clients at the same batch size: aggregate generated tokens/s, same prompts, greedy,
+#     alternated for --rounds rounds (3) so that both see the same load on a shared machine; the
+#     median of the per-round ratios is the figure;
 #  2. a soak: 64 clients for 60 s, 10% of the requests malformed, of a wrong type, for an unknown model
 #     or oversized (2 MiB), against kun serve with --max-queue 64: no 5xx for the valid ones, the
 #     server still up, its peak RSS.
 # Loopback only; the soak issues requests for 60 s, then waits for those in flight.
-# usage: scripts/bench-serve.sh [--requests N] [--max-tokens N] [--soak-seconds S] [--soak-max-tokens N]
+# usage: scripts/bench-serve.sh [--rounds N] [--requests N] [--max-tokens N] [--soak-seconds S]
+#                               [--soak-max-tokens N]
 # env:   KUN_BENCH_MODEL (default /tmp/kun-bench-llama768), written on first use as bench-engine.sh does
 #        KUN_BENCH_NO_BUILD=1 to skip the build
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 model="${KUN_BENCH_MODEL:-/tmp/kun-bench-llama768}"
+rounds=3
 requests=32
 max_tokens=64
 soak_seconds=60
 soak_max_tokens=32
 while [ $# -gt 0 ]; do
   case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
     --requests) requests="$2"; shift 2 ;;
     --max-tokens) max_tokens="$2"; shift 2 ;;
     --soak-seconds) soak_seconds="$2"; shift 2 ;;
@@ -43,11 +48,6 @@ fi
 # shellcheck source=scripts/jvm-options.sh
 source "$root/scripts/jvm-options.sh"
 echo "bench-serve: $(nproc) cpus, load $(cut -d' ' -f1-3 /proc/loadavg), model $model" >&2
-
-# 1a. In-process, in its own JVM with the launcher's options (the engine takes every core, as kun serve's).
-# shellcheck disable=SC2086
-java -XX:+UseSerialGC $KUN_JVM_MEMORY_OPTS -Dai.djl.offline=true -cp "$cp" dev.kun.bench.ServeBenchmark inprocess "$model" \
-  --batch 8 --requests "$requests" --max-tokens "$max_tokens"
 
 log="$(mktemp /tmp/kun-bench-serve.XXXXXX.log)"
 server=""
@@ -75,10 +75,29 @@ load() {
   java -XX:+UseSerialGC -Xmx1g -cp "$cp" dev.kun.bench.ServeBenchmark load "$base" --model bench "$@"
 }
 
-# 1b. kun serve, 8 concurrent clients, the same requests (after a warm-up of 8).
+# 1. Rounds of in-process (its own JVM with the launcher's options; the engine takes every core, as
+# kun serve's does) then kun serve with 8 clients on the same requests, the server idle meanwhile.
 start_server 64
-load --clients 8 --requests 8 --max-tokens 8 >/dev/null
-load --clients 8 --requests "$requests" --max-tokens "$max_tokens"
+load --clients 8 --requests 8 --max-tokens 8 >/dev/null # warm-up
+rate() { grep -o '"tokens_per_s":[0-9.]*' | cut -d: -f2; }
+ratios=()
+for r in $(seq 1 "$rounds"); do
+  # shellcheck disable=SC2086
+  # (not `tee /dev/stderr`: with stderr redirected to a file, tee reopens and truncates it)
+  out="$(java -XX:+UseSerialGC $KUN_JVM_MEMORY_OPTS -Dai.djl.offline=true -cp "$cp" dev.kun.bench.ServeBenchmark \
+    inprocess "$model" --batch 8 --requests "$requests" --max-tokens "$max_tokens")"
+  echo "$out"
+  inproc="$(echo "$out" | rate)"
+  out="$(load --clients 8 --requests "$requests" --max-tokens "$max_tokens")"
+  echo "$out"
+  served="$(echo "$out" | rate)"
+  ratio="$(awk -v a="$served" -v b="$inproc" 'BEGIN { printf "%.2f", a / b }')"
+  ratios+=("$ratio")
+  echo "round $r: in-process $inproc tokens/s, kun serve (8 clients) $served tokens/s: ratio $ratio" >&2
+done
+median="$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')"
+echo "kun serve / in-process at batch 8: ratios ${ratios[*]}, median $median (target >= 0.80)" >&2
+echo "{\"serve_over_inprocess_ratios\":[$(IFS=,; echo "${ratios[*]}")],\"median\":$median}"
 
 # 2. The soak.
 load --clients 64 --seconds "$soak_seconds" --max-tokens "$soak_max_tokens" --bad 0.1 --pid "$server"

@@ -121,9 +121,10 @@ public final class KunServer implements AutoCloseable {
 
     /**
      * Stops gracefully: no new connections, 503 for new requests, those in flight finish; after the
-     * config's shutdown timeout the rest are cancelled. Returns once the server has stopped.
+     * config's shutdown timeout the rest are cancelled. Returns once the server has stopped; a second
+     * caller (the signal hook and the command's own exit) waits for the first and returns.
      */
-    public void shutdown() {
+    public synchronized void shutdown() {
         if (server.isStopped()) return;
         handler.drain();
         long t0 = System.nanoTime();

@@ -130,7 +130,8 @@ public final class ServeBenchmark {
         LongAdder tokens = new LongAdder();
         LongAdder validFiveXx = new LongAdder();
         List<Double> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
-        AtomicLong peakRss = new AtomicLong(rssKb());
+        long startRss = rssKb();
+        AtomicLong peakRss = new AtomicLong(startRss);
         Thread sampler = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
                 peakRss.accumulateAndGet(rssKb(), Math::max);
@@ -208,13 +209,16 @@ public final class ServeBenchmark {
         ObjectNode counts = r.putObject("statuses");
         new TreeMap<>(statuses).forEach((k, v) -> counts.put(k, v.sum()));
         if (pid > 0) {
+            r.put("server_rss_start_mb", round(startRss / 1e3));
+            r.put("server_rss_end_mb", round(rssKb() / 1e3));
             r.put("server_peak_rss_sampled_mb", round(peakRss.get() / 1e3));
             r.put("server_vmhwm_mb", round(statusKb(pid, "VmHWM:") / 1e3));
         }
         System.err.printf("%d clients, %.1f s: %d tokens = %.1f tokens/s; latency p50 %.2f s, p95 %.2f s; valid 5xx/io %d;"
                 + " %s%s%n", clients, wall, tokens.sum(), tokens.sum() / wall, percentile(sorted, 0.5),
                 percentile(sorted, 0.95), validFiveXx.sum(), counts,
-                pid > 0 ? String.format("; server peak RSS %.0f MB", statusKb(pid, "VmHWM:") / 1e3) : "");
+                pid > 0 ? String.format("; server RSS %.0f MB at the start, %.0f at the end, peak %.0f", startRss / 1e3,
+                        rssKb() / 1e3, statusKb(pid, "VmHWM:") / 1e3) : "");
         System.out.println(r);
     }
 
