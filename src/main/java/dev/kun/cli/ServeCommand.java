@@ -1,6 +1,7 @@
 package dev.kun.cli;
 
 import dev.kun.backend.Backends;
+import dev.kun.error.KunException;
 import dev.kun.generate.BackendSpec;
 import dev.kun.generate.TextGenerator;
 import dev.kun.serve.ChatTemplate;
@@ -86,11 +87,15 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws InterruptedException {
         BackendSpec spec = backend.spec();
+        if (spec.endpoint() != null) {
+            throw KunException.usage("kun serve serves the in-process engine: --endpoint, --export-batch and --import-batch"
+                    + " are for the model stages");
+        }
         ServeConfig config = config(spec);
-        ChatTemplate chat = ChatTemplate.of(spec.model());
         TextGenerator generator = opener.apply(spec);
         KunServer server;
         try {
+            ChatTemplate chat = ChatTemplate.of(spec.model());
             server = KunServer.start(generator, chat, config);
         } catch (RuntimeException e) {
             generator.close();
@@ -110,7 +115,7 @@ public final class ServeCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(hook);
         System.err.println("kun serve: listening on " + server.uri() + " (model '" + config.modelName() + "', "
                 + config.slots() + " slots, queue " + config.maxQueue() + (config.apiKey() != null ? ", API key required" : "")
-                + ")");
+                + "; chat: " + server.chat().describe() + ")");
         try {
             started.accept(server);
             server.join();

@@ -40,9 +40,11 @@ public final class KunServer implements AutoCloseable {
     private final ServeConfig config;
     private final Slots slots;
     private final ServerMetrics metrics;
+    private final ChatTemplate chat;
 
     private KunServer(TextGenerator generator, ChatTemplate chat, ServeConfig config) throws IOException {
         this.config = config;
+        this.chat = chat;
         this.slots = new Slots(config.slots(), config.maxQueue());
         this.metrics = new ServerMetrics(slots);
         this.watcher = new DisconnectWatcher();
@@ -107,6 +109,11 @@ public final class KunServer implements AutoCloseable {
     /** Blocks until the server has stopped. */
     public void join() throws InterruptedException {
         server.join();
+    }
+
+    /** How chat requests become prompts. */
+    public ChatTemplate chat() {
+        return chat;
     }
 
     /** Clients that hung up before their answer, so far. */

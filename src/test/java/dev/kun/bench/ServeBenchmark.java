@@ -94,7 +94,7 @@ public final class ServeBenchmark {
     }
 
     private void inProcess(Path dir) {
-        BackendSpec spec = new BackendSpec(dir, "cpu", null, "auto", batch, 0);
+        BackendSpec spec = new BackendSpec(dir, "cpu", null, "auto", batch, 0, "auto");
         try (TextGenerator g = Backends.openGenerator(spec)) {
             SamplingParams greedy = SamplingParams.greedy(maxTokens);
             List<GenerationRequest> warm = new ArrayList<>();

@@ -114,6 +114,13 @@ class ServeCommandTest {
     }
 
     @Test
+    void serveRunsTheInProcessEngineOnly() {
+        Captured c = Captured.kun("serve", "--endpoint", "http://127.0.0.1:9/v1");
+        assertEquals(ExitCodes.USAGE, c.code(), c.stderr());
+        assertTrue(c.stderr().contains("in-process engine"), c.stderr());
+    }
+
+    @Test
     void aPortInUseIsAUsageError() throws Exception {
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             Path model = Files.createDirectories(dir.resolve("m"));

@@ -33,6 +33,12 @@ import org.junit.jupiter.api.Test;
  */
 class ServeLimitsTest {
     private final List<KunServer> servers = new ArrayList<>();
+    /** ChatML, as the tiny checkpoint's template renders it (ServeApiTest renders the real template). */
+    private static final ChatTemplate CHAT_ML = messages -> {
+        StringBuilder sb = new StringBuilder();
+        for (ChatMessage m : messages) sb.append("<|im_start|>").append(m.role()).append('\n').append(m.content()).append("<|im_end|>\n");
+        return sb.append("<|im_start|>assistant\n").toString();
+    };
 
     @AfterEach
     void stop() {
@@ -40,7 +46,7 @@ class ServeLimitsTest {
     }
 
     private KunServer start(dev.kun.generate.TextGenerator generator, ServeConfig config) {
-        KunServer s = KunServer.start(generator, ChatTemplate.chatMl(), config);
+        KunServer s = KunServer.start(generator, CHAT_ML, config);
         servers.add(s);
         return s;
     }
