@@ -10,7 +10,8 @@ import java.util.Set;
 /**
  * One completion or chat request, every field checked for its type and range before any work: a wrong
  * one is a 400 naming the field. OpenAI's defaults where a field is absent or null (temperature 1, top_p
- * 1); vLLM's extensions {@code top_k} and {@code repetition_penalty} are read too. Features this server
+ * 1); vLLM's extensions {@code top_k}, {@code repetition_penalty}, {@code stop_token_ids} and
+ * {@code min_p} (0 only) are read too, so a client written for vLLM (kun's own --endpoint) gets the same. Features this server
  * does not implement ({@code n} > 1, logprobs, echo, tools, penalties other than repetition) are refused
  * rather than ignored, so a client never gets an answer to a question it did not ask.
  *
@@ -30,6 +31,7 @@ record ApiRequest(
         int topK,
         double repetitionPenalty,
         List<String> stop,
+        List<Integer> stopTokenIds,
         Long seed,
         boolean stream,
         boolean includeUsage) {
@@ -74,6 +76,7 @@ record ApiRequest(
         refuseUnless(body, "frequency_penalty", JsonNode::isNumber, v -> v.asDouble() == 0,
                 "frequency_penalty is not supported (use repetition_penalty)");
         refuseUnless(body, "logit_bias", JsonNode::isObject, JsonNode::isEmpty, "logit_bias is not supported");
+        refuseUnless(body, "min_p", JsonNode::isNumber, v -> v.asDouble() == 0, "min_p other than 0 is not supported");
 
         double temperature = number(body, "temperature", 1, 0, 2, false);
         double topP = number(body, "top_p", 1, 0, 1, true);
@@ -94,12 +97,13 @@ record ApiRequest(
             includeUsage = bool(options, "include_usage");
         }
         return new ApiRequest(endpoint, model, prompt, messages, maxTokens, temperature, topP,
-                topK == null || topK < 0 ? 0 : topK, repetitionPenalty, stop(body.get("stop")), seed, stream, includeUsage);
+                topK == null || topK < 0 ? 0 : topK, repetitionPenalty, stop(body.get("stop")), stopTokenIds(body.get("stop_token_ids")),
+                seed, stream, includeUsage);
     }
 
     /** The sampling settings with a budget of {@code budget} tokens. */
     SamplingParams sampling(int budget) {
-        return new SamplingParams(temperature, topP, topK, repetitionPenalty, budget, stop, List.of());
+        return new SamplingParams(temperature, topP, topK, repetitionPenalty, budget, stop, stopTokenIds);
     }
 
     /** A field's value, or null when it is absent or JSON null (OpenAI treats both as "use the default"). */
@@ -192,6 +196,19 @@ record ApiRequest(
         }
         for (String s : out) {
             if (s.isEmpty()) throw ApiError.invalid("stop", "stop strings must not be empty");
+        }
+        return out;
+    }
+
+    private static List<Integer> stopTokenIds(JsonNode v) {
+        if (v == null || v.isNull()) return List.of();
+        if (!v.isArray()) throw ApiError.invalid("stop_token_ids", "stop_token_ids must be an array of token ids");
+        List<Integer> out = new ArrayList<>(v.size());
+        for (JsonNode id : v) {
+            if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0) {
+                throw ApiError.invalid("stop_token_ids", "stop_token_ids must be an array of token ids");
+            }
+            out.add(id.intValue());
         }
         return out;
     }

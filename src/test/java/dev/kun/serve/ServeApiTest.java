@@ -210,6 +210,8 @@ class ServeApiTest {
         check(client.post("/v1/completions", completion("x", 4).put("seed", "7")), 400, "invalid_request_error", "seed");
         check(client.post("/v1/completions", completion("x", 4).put("n", 2)), 400, "invalid_request_error", "n");
         check(client.post("/v1/completions", completion("x", 4).put("stop", 3)), 400, "invalid_request_error", "stop");
+        check(client.post("/v1/completions", completion("x", 4).put("stop_token_ids", "7")), 400, "invalid_request_error", "stop_token_ids");
+        check(client.post("/v1/completions", completion("x", 4).put("min_p", 0.1)), 400, "invalid_request_error", "min_p");
         check(client.post("/v1/completions", completion("x", 4).putNull("prompt")), 400, "invalid_request_error", "prompt");
         check(client.post("/v1/completions", completion("", 4)), 400, "invalid_request_error", "prompt");
         check(client.post("/v1/completions", "{\"model\":\"tiny\",\"prompt\":\"\\ud800\"}"), 400, "invalid_request_error", "prompt");

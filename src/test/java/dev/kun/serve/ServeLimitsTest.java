@@ -284,10 +284,12 @@ class ServeLimitsTest {
         ObjectNode body = completion("p").put("temperature", 0.7).put("top_p", 0.9).put("top_k", 40)
                 .put("repetition_penalty", 1.3).put("max_tokens", 33).put("seed", -5);
         body.putArray("stop").add("\n").add("END");
+        body.putArray("stop_token_ids").add(7).add(2);
+        body.put("min_p", 0.0);
         CompletableFuture<ApiClient.Answer> a = client.postAsync("/v1/completions", body);
         GatedGenerator.Pending p = g.next();
         GenerationRequest r = p.request;
-        assertEquals(new dev.kun.generate.SamplingParams(0.7, 0.9, 40, 1.3, 33, List.of("\n", "END"), List.of()), r.sampling());
+        assertEquals(new dev.kun.generate.SamplingParams(0.7, 0.9, 40, 1.3, 33, List.of("\n", "END"), List.of(7, 2)), r.sampling());
         assertEquals(-5, r.seed());
         p.finish(FinishReason.STOP);
         a.get(10, TimeUnit.SECONDS);
