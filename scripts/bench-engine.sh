@@ -21,9 +21,11 @@ cd "$root"
 if [ -z "${KUN_BENCH_NO_BUILD:-}" ]; then
   mvn -q -B test-compile
 fi
-cpfile="$root/target/bench-classpath.txt"
+# The runtime dependencies alone, as scripts/kun starts with (target/lib): test-only jars on the class
+# path (ArchUnit, the OpenAI SDK and its Kotlin) cost the JVM ~9 MB of RSS before any model is loaded.
+cpfile="$root/target/bench-runtime-classpath.txt"
 if [ ! -s "$cpfile" ] || [ "$root/pom.xml" -nt "$cpfile" ]; then
-  mvn -q -B dependency:build-classpath -Dmdep.outputFile="$cpfile" >&2
+  mvn -q -B dependency:build-classpath -Dmdep.includeScope=runtime -Dmdep.outputFile="$cpfile" >&2
 fi
 cp="$root/target/classes:$root/target/test-classes:$(cat "$cpfile")"
 
