@@ -192,6 +192,22 @@ class DjlGeneratorSubmitTest {
     }
 
     @Test
+    void aProducerMayScoreWhileItsStreamOwesAGroup() throws Exception {
+        try (GenerationStream stream = engine.stream(2)) {
+            List<CompletableFuture<Generation>> first = stream.submit(List.of(greedy(PROMPTS.get(0), 3)));
+            List<CompletableFuture<Generation>> second = stream.submit(List.of(greedy(PROMPTS.get(1), 40), greedy(PROMPTS.get(2), 40)));
+            first.get(0).get(60, TimeUnit.SECONDS);
+            // The stream now owes its third group; scoring first must not wait for it (the engine
+            // finishes the second group's sequences, admitting nothing, then scores).
+            int[] ids = engine.tokenizer().encode(PROMPTS.get(3));
+            float[] scored = CompletableFuture.supplyAsync(() -> engine.tokenLogprobs(List.of(ids)).get(0)).get(60, TimeUnit.SECONDS);
+            assertEquals(ids.length - 1, scored.length);
+            stream.drain();
+            for (CompletableFuture<Generation> f : second) assertTrue(f.get(60, TimeUnit.SECONDS).generatedTokens() >= 1);
+        }
+    }
+
+    @Test
     void aSharedPrefixIsPrefilledOnceAndChangesNoToken() {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < PROMPTS.size(); i++) requests.add(greedy(PROMPTS.get(i), 8));

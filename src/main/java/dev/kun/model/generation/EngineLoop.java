@@ -177,8 +177,15 @@ public final class EngineLoop implements AutoCloseable {
                         failEverything();
                         return;
                     }
-                    if (!tasks.isEmpty() && !scheduler.decoding()) {
-                        task = tasks.poll();
+                    if (!tasks.isEmpty()) {
+                        if (!scheduler.decoding()) {
+                            task = tasks.poll();
+                            break;
+                        }
+                        // Active sequences run out, admitting nothing, even while a stream owes a group:
+                        // its producer may be the caller waiting for this task. Such a caller arrives
+                        // while the engine waits for it, at the step where its group completed, so what
+                        // runs meanwhile still depends on the groups alone.
                         break;
                     }
                     boolean work = scheduler.busy() || !inbox.isEmpty();

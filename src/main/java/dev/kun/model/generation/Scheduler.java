@@ -249,6 +249,7 @@ public final class Scheduler {
             // A failure before any row was taken (the prefix's pass) is the head's, which would fail again.
             if (admitted.isEmpty() && !queue.isEmpty()) admitted.add(queue.poll());
             while (!active.isEmpty() && admitted.contains(active.get(active.size() - 1))) active.remove(active.size() - 1);
+            publishCounters();
             for (Sequence seq : admitted) seq.listener.failed(e);
         }
     }
@@ -272,6 +273,7 @@ public final class Scheduler {
             prefix = NO_PREFIX;
             List<Sequence> failed = new ArrayList<>(active);
             active.clear();
+            publishCounters();
             for (Sequence seq : failed) seq.listener.failed(e);
         }
     }
@@ -377,7 +379,9 @@ public final class Scheduler {
             }
             active.remove(last);
         }
-        // Listeners last, with the slots in order again: one that throws leaves nothing half-moved.
+        // Listeners last, with the slots in order again, and the counters out first: a caller woken by
+        // its result reads counters that include the pass that produced it.
+        if (!done.isEmpty()) publishCounters();
         for (int i = done.size() - 1; i >= 0; i--) {
             Sequence seq = done.get(i);
             if (seq.dropped) seq.listener.failed(new CancellationException("cancelled while decoding"));
