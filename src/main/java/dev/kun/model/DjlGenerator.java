@@ -239,7 +239,9 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
     /**
      * Queues one request beside every other (continuous batching across callers and threads); the future
      * completes on the engine's thread, {@code onText} receives the text as it is decoded (never a stop
-     * string, nor text a stop string might still claim). Cancelling the future frees the request's slot
+     * string, nor text a stop string might still claim). Both run on the engine's thread between steps,
+     * so they must hand work off rather than block (a slow client would stall every sequence); an
+     * {@code onText} that throws gives its request up. Cancelling the future frees the request's slot
      * at the next step. A request that cannot run completes at once as a failed generation.
      */
     @Override

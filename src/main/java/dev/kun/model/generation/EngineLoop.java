@@ -166,6 +166,22 @@ public final class EngineLoop implements AutoCloseable {
     }
 
     private void loop() {
+        try {
+            run();
+        } catch (Throwable e) {
+            // A bug, not a failed pass (the scheduler fails those itself): nothing must wait forever.
+            lock.lock();
+            try {
+                closed = true;
+                failEverything(e);
+            } finally {
+                lock.unlock();
+            }
+            throw e;
+        }
+    }
+
+    private void run() {
         while (true) {
             Task<?> task = null;
             boolean admit;
@@ -174,7 +190,7 @@ public final class EngineLoop implements AutoCloseable {
                 boolean counted = false;
                 while (true) {
                     if (closed) {
-                        failEverything();
+                        failEverything(new IllegalStateException("the model was closed"));
                         return;
                     }
                     if (!tasks.isEmpty()) {
@@ -222,12 +238,12 @@ public final class EngineLoop implements AutoCloseable {
         return false;
     }
 
-    private void failEverything() {
-        IllegalStateException closedError = new IllegalStateException("the model was closed");
-        for (Request r : new ArrayList<>(pending)) r.future.completeExceptionally(closedError);
+    /** Fails every request not yet finished and every waiting task with {@code error}. Called under the lock. */
+    private void failEverything(Throwable error) {
+        for (Request r : new ArrayList<>(pending)) r.future.completeExceptionally(error);
         pending.clear();
         inbox.clear();
-        for (Task<?> t : tasks) t.future.completeExceptionally(closedError);
+        for (Task<?> t : tasks) t.future.completeExceptionally(error);
         tasks.clear();
     }
 

@@ -1,0 +1,456 @@
+package dev.kun.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.kun.generate.GenerateStage;
+import dev.kun.generate.Generation;
+import dev.kun.generate.GenerationRequest;
+import dev.kun.generate.GenerationStream;
+import dev.kun.generate.SamplingParams;
+import dev.kun.generate.Seeds;
+import dev.kun.generate.TextGenerator;
+import dev.kun.generate.Tokenizer;
+import dev.kun.model.DjlGenerator;
+import dev.kun.model.generation.Scheduler;
+import dev.kun.pipeline.Outcome;
+import dev.kun.pipeline.RunConfig;
+import dev.kun.pipeline.Stage;
+import dev.kun.pipeline.StageRunner;
+import dev.kun.prompt.ChatMlPrompt;
+import dev.kun.prompt.LabelPrompt;
+import dev.kun.record.Json;
+import dev.kun.record.KunRecord;
+import java.io.BufferedReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The engine's figures of issue 13 on the random benchmark Llama (see {@link DecodeBenchmark}), CPU:
+ *
+ * <ul>
+ *   <li><b>label</b>: label prompts ({@link LabelPrompt}) of the first {@code --records} corpus documents of
+ *       at most {@code --max-doc-tokens} tokens (512: what the method's cleansing keeps),
+ *       sampled as the method does, run through {@code kun generate}'s stage (StageRunner, GenerateStage,
+ *       the command's batching: 4 x slots records per batch, each next batch handed over early) and
+ *       through the engine's {@code generate()} with every request at once; tokens/s of both, and the mean
+ *       occupancy of the decode slots. Generation lengths vary 10x: each request's max_tokens is 8..80,
+ *       from its seed (a random model rarely stops by itself).
+ *   <li><b>strict</b> (optional): the same stage without reading ahead (each batch alone), for the occupancy
+ *       that reading ahead recovers.
+ *   <li><b>judge</b>: point prompts (METHOD.md's template, {@code prompts/point-prompt.txt}) of the first
+ *       {@code --judge-records} seed instructions, greedy, {@code --judge-max-tokens} tokens, through the
+ *       stage with shared-prefix reuse off and on: records/s of each, and whether their outputs are equal.
+ * </ul>
+ *
+ * <pre>
+ * BatchingBenchmark run DIR [--threads 2] [--slots 16] [--records 512] [--max-doc-tokens 512]
+ *   [--judge-records 128] [--judge-max-tokens 8] [--corpus FILE] [--seed-set FILE] [--phases label,judge[,strict]]
+ * </pre>
+ * Not a test (surefire skips *Benchmark); run through scripts/bench-batching.sh. One JSON line on stdout.
+ */
+public final class BatchingBenchmark {
+    private int threads = 2;
+    private int slots = 16;
+    private int records = 512;
+    private int judgeRecords = 128;
+    private int judgeMaxTokens = 8;
+    private int maxDocTokens = 512;
+    private Path corpus = Path.of("../shared/data/corpus-cmrc2018.jsonl");
+    private Path seedSet = Path.of("../shared/data/seed-coig-kun.jsonl");
+    private List<String> phases = List.of("label", "judge");
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 2 || !args[0].equals("run")) {
+            System.err.println("usage: BatchingBenchmark run DIR [--threads N] [--slots N] [--records N] [--judge-records N]"
+                    + " [--judge-max-tokens N] [--max-doc-tokens N] [--corpus FILE] [--seed-set FILE] [--phases label,judge,strict]");
+            System.exit(2);
+        }
+        BatchingBenchmark b = new BatchingBenchmark();
+        for (int i = 2; i < args.length; i++) {
+            switch (args[i]) {
+                case "--threads" -> b.threads = Integer.parseInt(args[++i]);
+                case "--slots" -> b.slots = Integer.parseInt(args[++i]);
+                case "--records" -> b.records = Integer.parseInt(args[++i]);
+                case "--judge-records" -> b.judgeRecords = Integer.parseInt(args[++i]);
+                case "--judge-max-tokens" -> b.judgeMaxTokens = Integer.parseInt(args[++i]);
+                case "--max-doc-tokens" -> b.maxDocTokens = Integer.parseInt(args[++i]);
+                case "--corpus" -> b.corpus = Path.of(args[++i]);
+                case "--seed-set" -> b.seedSet = Path.of(args[++i]);
+                case "--phases" -> b.phases = List.of(args[++i].split(","));
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        b.run(Path.of(args[1]));
+    }
+
+    private void run(Path model) throws Exception {
+        Path work = Files.createTempDirectory("kun-bench-batching");
+        ObjectNode figures = Json.MAPPER.createObjectNode();
+        figures.put("shape", "hidden 768, 12 layers, 12 heads, intermediate 2048, vocab 32000, F32");
+        figures.put("threads", threads);
+        figures.put("slots", slots);
+        if (phases.contains("label") || phases.contains("strict")) label(model, work, figures);
+        if (phases.contains("judge")) judge(model, work, figures);
+        System.out.println(figures);
+        try (var files = Files.walk(work)) {
+            files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        }
+    }
+
+    // ---- label: the stage against generate() over the same prompts, and the slots' occupancy ----
+
+    private void label(Path model, Path work, ObjectNode figures) throws Exception {
+        Path prompts = work.resolve("label-prompts.jsonl");
+        List<String[]> docs;
+        try (Tokenizer t = dev.kun.backend.Backends.openTokenizer(model)) {
+            // The documents the method's cleansing keeps (kun seed --max-tokens 512), in corpus order.
+            docs = firstRecords(corpus, records, "text", text -> maxDocTokens <= 0 || t.count(text) <= maxDocTokens);
+        }
+        writePrompts(prompts, docs, LabelPrompt::render);
+        SamplingParams sampling = SamplingParams.kun(); // the method's: temperature 0.5, top-p 0.95, penalty 1.2
+        long runSeed = 0;
+        try (DjlGenerator engine = open(model, true)) {
+            VariedLengths varied = new VariedLengths(engine);
+            varied.generate(List.of(new GenerationRequest(LabelPrompt.render("预热"), SamplingParams.greedy(4), 1)));
+            log("label: %d prompts, %d to %d prompt tokens", docs.size(),
+                    docs.stream().mapToInt(d -> engine.countTokens(LabelPrompt.render(d[1]))).min().orElse(0),
+                    docs.stream().mapToInt(d -> engine.countTokens(LabelPrompt.render(d[1]))).max().orElse(0));
+            if (phases.contains("label")) {
+                Run stage = timeStage(engine, varied, new GenerateStage(varied, sampling, runSeed, "prompt", 4 * slots),
+                        prompts, work.resolve("label-stage.jsonl"));
+                log("label through the stage (reading ahead): %s", stage);
+                List<GenerationRequest> requests = new ArrayList<>();
+                for (String[] d : docs) {
+                    requests.add(new GenerationRequest(LabelPrompt.render(d[1]), sampling, Seeds.forRecord(runSeed, d[0])));
+                }
+                Scheduler.Counters before = engine.counters();
+                long cpu0 = cpuNanos();
+                long t0 = System.nanoTime();
+                List<Generation> direct = varied.generate(requests);
+                Run generate = new Run((System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9,
+                        engine.counters().since(before), 0);
+                log("label through generate(), all at once: %s", generate);
+                int differing = 0;
+                List<JsonNode> written = readJsonl(work.resolve("label-stage.jsonl"));
+                for (int i = 0; i < direct.size(); i++) {
+                    if (!written.get(i).get("generation").asText().equals(direct.get(i).text())) differing++;
+                }
+                figures.put("label_records", docs.size());
+                figures.put("label_max_tokens", "8..80 by request");
+                put(figures, "label_stage", stage);
+                put(figures, "label_generate", generate);
+                figures.put("label_stage_over_generate_tokens_per_s", round(stage.tokensPerSecond() / generate.tokensPerSecond()));
+                figures.put("label_stage_over_generate_tokens_per_cpu_s", round(stage.tokensPerCpuSecond() / generate.tokensPerCpuSecond()));
+                figures.put("label_records_differing_stage_vs_generate", differing);
+                log("stage / generate(): %.3f in tokens/s, %.3f in tokens per CPU-second (target >= 0.9); slot occupancy through the stage %.1f%% (target >= 90%%);"
+                        + " %d of %d records differ between the two runs (batch shapes change the last bits)",
+                        stage.tokensPerSecond() / generate.tokensPerSecond(), stage.tokensPerCpuSecond() / generate.tokensPerCpuSecond(),
+                        100 * stage.counters.occupancy(), differing, docs.size());
+            }
+            if (phases.contains("strict")) {
+                Run strict = timeStage(engine, varied, new Alone(new GenerateStage(varied, sampling, runSeed, "prompt", 4 * slots)),
+                        prompts, work.resolve("label-strict.jsonl"));
+                log("label through the stage, each batch alone: %s", strict);
+                put(figures, "label_stage_batches_alone", strict);
+                if (phases.contains("label")) {
+                    // Other batch shapes, other last bits: how often that changes a sampled record.
+                    List<JsonNode> ahead = readJsonl(work.resolve("label-stage.jsonl"));
+                    List<JsonNode> alone = readJsonl(work.resolve("label-strict.jsonl"));
+                    int differing = 0;
+                    for (int i = 0; i < ahead.size(); i++) {
+                        if (!ahead.get(i).get("generation").equals(alone.get(i).get("generation"))) differing++;
+                    }
+                    figures.put("label_records_differing_ahead_vs_alone", differing);
+                    log("%d of %d records differ between reading ahead and each batch alone", differing, ahead.size());
+                }
+            }
+        }
+    }
+
+    // ---- judge: the stage with and without shared-prefix reuse ----
+
+    private void judge(Path model, Path work, ObjectNode figures) throws Exception {
+        Path prompts = work.resolve("judge-prompts.jsonl");
+        List<String[]> instructions = firstRecords(seedSet, judgeRecords, "instruction", text -> true);
+        writePrompts(prompts, instructions, BatchingBenchmark::pointPrompt);
+        SamplingParams greedy = SamplingParams.greedy(judgeMaxTokens);
+        Run[] runs = new Run[2];
+        Map<Long, Generation>[] gens = new Map[2];
+        for (int reuse = 0; reuse < 2; reuse++) {
+            try (DjlGenerator engine = open(model, reuse == 1)) {
+                VariedLengths recorder = new VariedLengths(engine).fixed();
+                recorder.generate(List.of(new GenerationRequest(pointPrompt("预热"), SamplingParams.greedy(2), 1)));
+                recorder.generate(List.of(new GenerationRequest(pointPrompt("预热"), SamplingParams.greedy(2), 1),
+                        new GenerationRequest(pointPrompt("再预热"), SamplingParams.greedy(2), 2)));
+                recorder.seen.clear();
+                runs[reuse] = timeStage(engine, recorder, new GenerateStage(recorder, greedy, 0, "prompt", 4 * slots),
+                        prompts, work.resolve("judge-" + reuse + ".jsonl"));
+                gens[reuse] = recorder.seen;
+                log("judge, prefix reuse %s: %s; %.2f records/s", reuse == 1 ? "on" : "off", runs[reuse],
+                        instructions.size() / runs[reuse].seconds);
+            }
+        }
+        boolean equal = Arrays.equals(Files.readAllBytes(work.resolve("judge-0.jsonl")), Files.readAllBytes(work.resolve("judge-1.jsonl")));
+        double worst = 0;
+        for (Map.Entry<Long, Generation> e : gens[0].entrySet()) {
+            Generation other = gens[1].get(e.getKey());
+            float[] a = e.getValue().tokenLogprobs();
+            float[] b = other.tokenLogprobs();
+            for (int k = 0; k < Math.min(a.length, b.length); k++) worst = Math.max(worst, Math.abs(a[k] - b[k]));
+        }
+        figures.put("judge_records", instructions.size());
+        figures.put("judge_max_tokens", judgeMaxTokens);
+        figures.put("judge_prompt_tokens_shared", sharedTokens(model, instructions));
+        put(figures, "judge_no_reuse", runs[0]);
+        put(figures, "judge_reuse", runs[1]);
+        figures.put("judge_reuse_speedup", round(runs[0].seconds / runs[1].seconds));
+        figures.put("judge_reuse_cpu_speedup", round(runs[0].cpuSeconds / runs[1].cpuSeconds));
+        figures.put("judge_outputs_identical", equal);
+        figures.put("judge_max_abs_logprob_difference", worst);
+        log("judge: prefix reuse %.2fx the records/s, %.2fx per CPU-second (target >= 3x); outputs identical: %s; generated"
+                + " tokens' log-probabilities differ by at most %.2e", runs[0].seconds / runs[1].seconds,
+                runs[0].cpuSeconds / runs[1].cpuSeconds, equal, worst);
+    }
+
+    /** METHOD.md's point prompt: {@code <|im_start|>user} + POINT_PROMPT + {@code \n指令: 【} + instruction + {@code 】 回复：} + the assistant's turn. */
+    static String pointPrompt(String instruction) {
+        return ChatMlPrompt.userTurn(POINT + "\n指令: 【" + instruction + "】 回复：");
+    }
+
+    private static final String POINT = ChatMlPrompt.resource("point-prompt.txt");
+
+    private int sharedTokens(Path model, List<String[]> instructions) {
+        try (Tokenizer t = dev.kun.backend.Backends.openTokenizer(model)) {
+            int[] a = t.encode(pointPrompt(instructions.get(0)[1]));
+            int[] b = t.encode(pointPrompt(instructions.get(1)[1]));
+            int n = 0;
+            while (n < Math.min(a.length, b.length) && a[n] == b[n]) n++;
+            return n;
+        } catch (Exception e) {
+            return -1;
+        }
+    }
+
+    // ---- plumbing ----
+
+    private DjlGenerator open(Path model, boolean prefixReuse) {
+        return DjlGenerator.open(model, DjlGenerator.Options.defaults().withDevice("cpu", null).withThreads(threads)
+                .withMaxBatch(slots).withPrefixReuse(prefixReuse));
+    }
+
+    /**
+     * One timed run: wall and process CPU seconds (less moved by the neighbours' load than wall time on a
+     * shared host), what the engine did meanwhile, and how often it waited for the stage.
+     */
+    private record Run(double seconds, double cpuSeconds, Scheduler.Counters counters, long stalls) {
+        double tokensPerSecond() {
+            return counters.generatedTokens() / seconds;
+        }
+
+        double tokensPerCpuSecond() {
+            return counters.generatedTokens() / cpuSeconds;
+        }
+
+        @Override
+        public String toString() {
+            return String.format("%.1f s (%.1f CPU s), %d generated tokens = %.1f tokens/s (%.1f with prompt tokens), occupancy %.1f%%,"
+                    + " %d prefills (%d while decoding), %d of %d prompt tokens reused, %d prefix builds, %d stalls",
+                    seconds, cpuSeconds, counters.generatedTokens(), tokensPerSecond(),
+                    (counters.generatedTokens() + counters.promptTokens()) / seconds, 100 * counters.occupancy(),
+                    counters.prefillPasses(), counters.refillsWhileDecoding(), counters.reusedPromptTokens(),
+                    counters.promptTokens(), counters.prefixBuilds(), stalls);
+        }
+    }
+
+    private Run timeStage(DjlGenerator engine, TextGenerator generator, Stage stage, Path in, Path out) {
+        Scheduler.Counters before = engine.counters();
+        long stalls = engine.streamStalls();
+        long cpu0 = cpuNanos();
+        long t0 = System.nanoTime();
+        try (stage) {
+            new StageRunner(RunConfig.simple(List.of(in.toString()), out).withForce(true)).run(stage);
+        }
+        return new Run((System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9, engine.counters().since(before),
+                engine.streamStalls() - stalls);
+    }
+
+    /** CPU time of the whole process (every thread: the engine's, its shards', the stage's). */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    private static void put(ObjectNode figures, String name, Run run) {
+        figures.put(name + "_seconds", round(run.seconds));
+        figures.put(name + "_cpu_seconds", round(run.cpuSeconds));
+        figures.put(name + "_generated_tokens", run.counters.generatedTokens());
+        figures.put(name + "_prompt_tokens", run.counters.promptTokens());
+        figures.put(name + "_reused_prompt_tokens", run.counters.reusedPromptTokens());
+        figures.put(name + "_generated_tokens_per_s", round(run.tokensPerSecond()));
+        figures.put(name + "_slot_occupancy", round(run.counters.occupancy()));
+        figures.put(name + "_stalls", run.stalls);
+    }
+
+    /** The first {@code n} records of a JSONL file whose {@code field} passes {@code keep}: {id, field}. */
+    private static List<String[]> firstRecords(Path file, int n, String field, java.util.function.Predicate<String> keep)
+            throws Exception {
+        List<String[]> out = new ArrayList<>();
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            while (out.size() < n && (line = r.readLine()) != null) {
+                JsonNode j = Json.MAPPER.readTree(line);
+                if (j.hasNonNull(field) && !j.get(field).asText().isEmpty() && keep.test(j.get(field).asText())) out.add(new String[] {j.get("id").asText(), j.get(field).asText()});
+            }
+        }
+        if (out.size() < n) throw new IllegalStateException(file + " has only " + out.size() + " records with " + field);
+        return out;
+    }
+
+    private static void writePrompts(Path file, List<String[]> items, java.util.function.UnaryOperator<String> render) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (String[] item : items) {
+            ObjectNode o = Json.MAPPER.createObjectNode();
+            o.put("id", item[0]);
+            o.put("prompt", render.apply(item[1]));
+            sb.append(Json.MAPPER.writeValueAsString(o)).append('\n');
+        }
+        Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);
+    }
+
+    private static List<JsonNode> readJsonl(Path file) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) out.add(Json.MAPPER.readTree(line));
+        return out;
+    }
+
+    /**
+     * The engine with each request's max_tokens set from its seed, 8..80 (so lengths vary 10x, as labels
+     * do, where a random model would run every request to the same limit), unless {@link #fixed}; records
+     * every generation by seed.
+     */
+    private static final class VariedLengths implements TextGenerator {
+        final DjlGenerator engine;
+        final Map<Long, Generation> seen = new ConcurrentHashMap<>();
+        boolean vary = true;
+
+        VariedLengths(DjlGenerator engine) {
+            this.engine = engine;
+        }
+
+        VariedLengths fixed() {
+            vary = false;
+            return this;
+        }
+
+        GenerationRequest map(GenerationRequest r) {
+            if (!vary) return r;
+            SamplingParams s = r.sampling();
+            int max = 8 + (int) Math.floorMod(r.seed() * 0x9E3779B97F4A7C15L >>> 7, 73L);
+            return new GenerationRequest(r.prompt(), new SamplingParams(s.temperature(), s.topP(), s.topK(),
+                    s.repetitionPenalty(), max, s.stopStrings(), s.stopTokenIds()), r.seed());
+        }
+
+        @Override
+        public List<Generation> generate(List<GenerationRequest> requests) {
+            List<Generation> out = engine.generate(requests.stream().map(this::map).toList());
+            for (int i = 0; i < out.size(); i++) seen.put(requests.get(i).seed(), out.get(i));
+            return out;
+        }
+
+        @Override
+        public GenerationStream stream(int window) {
+            GenerationStream inner = engine.stream(window);
+            return new GenerationStream() {
+                @Override
+                public List<CompletableFuture<Generation>> submit(List<GenerationRequest> group) {
+                    List<CompletableFuture<Generation>> fs = inner.submit(group.stream().map(VariedLengths.this::map).toList());
+                    List<CompletableFuture<Generation>> out = new ArrayList<>();
+                    for (int i = 0; i < fs.size(); i++) {
+                        long seed = group.get(i).seed();
+                        out.add(fs.get(i).thenApply(g -> {
+                            seen.put(seed, g);
+                            return g;
+                        }));
+                    }
+                    return out;
+                }
+
+                @Override
+                public void drain() {
+                    inner.drain();
+                }
+
+                @Override
+                public void close() {
+                    inner.close();
+                }
+            };
+        }
+
+        @Override
+        public int contextLength() {
+            return engine.contextLength();
+        }
+
+        @Override
+        public String fingerprint() {
+            return engine.fingerprint();
+        }
+
+        @Override
+        public Tokenizer tokenizer() {
+            return engine.tokenizer();
+        }
+
+        @Override
+        public int countTokens(String text) {
+            return engine.countTokens(text);
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    /** A stage as it is, but without reading ahead: each batch runs alone, as before issue 13. */
+    private record Alone(Stage inner) implements Stage {
+        @Override
+        public String name() {
+            return inner.name();
+        }
+
+        @Override
+        public String fingerprint() {
+            return inner.fingerprint();
+        }
+
+        @Override
+        public int batchSize() {
+            return inner.batchSize();
+        }
+
+        @Override
+        public List<Outcome> process(List<KunRecord> batch) {
+            return inner.process(batch);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    private static void log(String format, Object... args) {
+        System.err.println(String.format(format, args));
+    }
+}
