@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Figures of issue 13: continuous batching across a stage's batches and shared-prefix reuse, on the
 # random benchmark Llama of scripts/bench-engine.sh (hidden 768, 12 layers, vocab 32000, F32), CPU.
-#   label: label prompts of 512 CMRC documents (of at most 512 tokens, as the method's cleansing keeps) through `kun generate`'s stage vs the engine's
-#          generate() with every request at once (tokens/s), and the decode slots' mean occupancy;
-#   judge: point prompts of 128 seed instructions through the stage, shared-prefix reuse off and on
-#          (records/s, outputs compared).
+#   label: `kun label`'s stage over 512 CMRC documents (of at most 512 tokens, as the method's cleansing
+#          keeps) vs `kun generate`'s over the same rendered prompts (tokens/s, tokens per CPU-second), and
+#          the decode slots' mean occupancy; `direct`: the engine's generate() with every request at once;
+#          `strict`: the label stage without reading ahead;
+#   judge: `kun judge`'s stage on 128 seed instructions, shared-prefix reuse off and on (records/s,
+#          outputs and rejects compared).
 # Prints one JSON line on stdout and a summary on stderr.
-# usage: scripts/bench-batching.sh [--threads N] [--slots N] [--records N] [--max-doc-tokens N] [--judge-records N]
-#                                  [--judge-max-tokens N] [--corpus FILE] [--seed-set FILE]
-#                                  [--phases label,judge[,strict]]
+# usage: scripts/bench-batching.sh [--threads N] [--slots N] [--records N] [--max-doc-tokens N]
+#                                  [--judge-records N] [--judge-max-tokens N] [--corpus FILE] [--seed-set FILE]
+#                                  [--phases label,judge[,direct][,strict]]
 # env:   KUN_BENCH_MODEL (default /tmp/kun-bench-llama768): the checkpoint, written on first use (~540 MB)
 #        KUN_BENCH_NO_BUILD=1 to skip `mvn test-compile`
 set -euo pipefail

@@ -16,8 +16,14 @@ import dev.kun.pipeline.Outcome;
 import dev.kun.pipeline.RunConfig;
 import dev.kun.pipeline.Stage;
 import dev.kun.pipeline.StageRunner;
-import dev.kun.prompt.ChatMlPrompt;
+import dev.kun.generate.PromptStage;
+import dev.kun.generate.Provenance;
+import dev.kun.judge.JudgeConfig;
+import dev.kun.judge.JudgeTask;
+import dev.kun.label.LabelConfig;
+import dev.kun.label.LabelTask;
 import dev.kun.prompt.LabelPrompt;
+import dev.kun.prompt.PointPrompt;
 import dev.kun.record.Json;
 import dev.kun.record.KunRecord;
 import java.io.BufferedReader;
@@ -35,23 +41,25 @@ import java.util.concurrent.ConcurrentHashMap;
  * The engine's figures of issue 13 on the random benchmark Llama (see {@link DecodeBenchmark}), CPU:
  *
  * <ul>
- *   <li><b>label</b>: label prompts ({@link LabelPrompt}) of the first {@code --records} corpus documents of
- *       at most {@code --max-doc-tokens} tokens (512: what the method's cleansing keeps),
- *       sampled as the method does, run through {@code kun generate}'s stage (StageRunner, GenerateStage,
- *       the command's batching: 4 x slots records per batch, each next batch handed over early) and
- *       through the engine's {@code generate()} with every request at once; tokens/s of both, and the mean
- *       occupancy of the decode slots. Generation lengths vary 10x: each request's max_tokens is 8..80,
- *       from its seed (a random model rarely stops by itself).
- *   <li><b>strict</b> (optional): the same stage without reading ahead (each batch alone), for the occupancy
- *       that reading ahead recovers.
- *   <li><b>judge</b>: point prompts (METHOD.md's template, {@code prompts/point-prompt.txt}) of the first
- *       {@code --judge-records} seed instructions, greedy, {@code --judge-max-tokens} tokens, through the
- *       stage with shared-prefix reuse off and on: records/s of each, and whether their outputs are equal.
+ *   <li><b>label</b>: {@code kun label}'s stage (PromptStage with LabelTask, the method's template and
+ *       sampling) over the first {@code --records} corpus documents of at most {@code --max-doc-tokens}
+ *       tokens (512: what the method's cleansing keeps), against {@code kun generate}'s stage over the
+ *       same prompts rendered with {@link LabelPrompt}, both through StageRunner with the commands'
+ *       batching (4 x slots records per batch, each next batch handed over early): tokens/s and tokens
+ *       per CPU-second of both, and the mean occupancy of the decode slots. Generation lengths vary 10x:
+ *       each request's max_tokens is 8..80, from its seed (a random model rarely stops by itself).
+ *   <li><b>direct</b> (optional): the engine's {@code generate()} with every request at once.
+ *   <li><b>strict</b> (optional): the label stage without reading ahead (each batch alone), for the
+ *       occupancy that reading ahead recovers and the records whose sampled text differs.
+ *   <li><b>judge</b>: {@code kun judge}'s stage (JudgeTask, the point prompt) over the first
+ *       {@code --judge-records} seed instructions, greedy, {@code --judge-max-tokens} tokens, with
+ *       shared-prefix reuse off and on: records/s of each, and whether outputs and rejects are equal.
  * </ul>
  *
  * <pre>
  * BatchingBenchmark run DIR [--threads 2] [--slots 16] [--records 512] [--max-doc-tokens 512]
- *   [--judge-records 128] [--judge-max-tokens 8] [--corpus FILE] [--seed-set FILE] [--phases label,judge[,strict]]
+ *   [--judge-records 128] [--judge-max-tokens 8] [--corpus FILE] [--seed-set FILE]
+ *   [--phases label,judge[,direct][,strict]]
  * </pre>
  * Not a test (surefire skips *Benchmark); run through scripts/bench-batching.sh. One JSON line on stdout.
  */
@@ -69,7 +77,7 @@ public final class BatchingBenchmark {
     public static void main(String[] args) throws Exception {
         if (args.length < 2 || !args[0].equals("run")) {
             System.err.println("usage: BatchingBenchmark run DIR [--threads N] [--slots N] [--records N] [--judge-records N]"
-                    + " [--judge-max-tokens N] [--max-doc-tokens N] [--corpus FILE] [--seed-set FILE] [--phases label,judge,strict]");
+                    + " [--judge-max-tokens N] [--max-doc-tokens N] [--corpus FILE] [--seed-set FILE] [--phases label,judge,direct,strict]");
             System.exit(2);
         }
         BatchingBenchmark b = new BatchingBenchmark();
@@ -96,7 +104,7 @@ public final class BatchingBenchmark {
         figures.put("shape", "hidden 768, 12 layers, 12 heads, intermediate 2048, vocab 32000, F32");
         figures.put("threads", threads);
         figures.put("slots", slots);
-        if (phases.contains("label") || phases.contains("strict")) label(model, work, figures);
+        if (phases.contains("label") || phases.contains("direct") || phases.contains("strict")) label(model, work, figures);
         if (phases.contains("judge")) judge(model, work, figures);
         System.out.println(figures);
         try (var files = Files.walk(work)) {
@@ -104,28 +112,48 @@ public final class BatchingBenchmark {
         }
     }
 
-    // ---- label: the stage against generate() over the same prompts, and the slots' occupancy ----
+    // ---- label: kun label's stage against kun generate's over the same prompts, and the slots' occupancy ----
 
     private void label(Path model, Path work, ObjectNode figures) throws Exception {
+        Path documents = work.resolve("label-documents.jsonl");
         Path prompts = work.resolve("label-prompts.jsonl");
         List<String[]> docs;
         try (Tokenizer t = dev.kun.backend.Backends.openTokenizer(model)) {
             // The documents the method's cleansing keeps (kun seed --max-tokens 512), in corpus order.
             docs = firstRecords(corpus, records, "text", text -> maxDocTokens <= 0 || t.count(text) <= maxDocTokens);
         }
-        writePrompts(prompts, docs, LabelPrompt::render);
-        SamplingParams sampling = SamplingParams.kun(); // the method's: temperature 0.5, top-p 0.95, penalty 1.2
+        writeRecords(documents, docs, "text", text -> text);
+        writeRecords(prompts, docs, "prompt", LabelPrompt::render);
         long runSeed = 0;
         try (DjlGenerator engine = open(model, true)) {
             VariedLengths varied = new VariedLengths(engine);
+            LabelConfig config = LabelConfig.method(Provenance.of("bench", engine.fingerprint()));
+            // The label stage's own sampling (the method's, stopping at the end of the turn), for both stages.
+            SamplingParams sampling = config.defaultSampling();
             varied.generate(List.of(new GenerationRequest(LabelPrompt.render("预热"), SamplingParams.greedy(4), 1)));
-            log("label: %d prompts, %d to %d prompt tokens", docs.size(),
+            log("label: %d documents, %d to %d prompt tokens", docs.size(),
                     docs.stream().mapToInt(d -> engine.countTokens(LabelPrompt.render(d[1]))).min().orElse(0),
                     docs.stream().mapToInt(d -> engine.countTokens(LabelPrompt.render(d[1]))).max().orElse(0));
+            Run label = null;
             if (phases.contains("label")) {
-                Run stage = timeStage(engine, varied, new GenerateStage(varied, sampling, runSeed, "prompt", 4 * slots),
-                        prompts, work.resolve("label-stage.jsonl"));
-                log("label through the stage (reading ahead): %s", stage);
+                label = timeStage(engine, new PromptStage(varied, new LabelTask(config), sampling, runSeed, 4 * slots),
+                        documents, work.resolve("label-stage.jsonl"), "text");
+                log("kun label's stage (reading ahead): %s", label);
+                Run generate = timeStage(engine, new GenerateStage(varied, sampling, runSeed, "prompt", 4 * slots),
+                        prompts, work.resolve("label-generate.jsonl"), "prompt");
+                log("kun generate's stage on the rendered prompts: %s", generate);
+                figures.put("label_records", docs.size());
+                figures.put("label_max_tokens", "8..80 by request");
+                put(figures, "label_stage", label);
+                put(figures, "label_generate_stage", generate);
+                figures.put("label_over_generate_tokens_per_s", round(label.tokensPerSecond() / generate.tokensPerSecond()));
+                figures.put("label_over_generate_tokens_per_cpu_s", round(label.tokensPerCpuSecond() / generate.tokensPerCpuSecond()));
+                log("label / generate: %.3f in tokens/s, %.3f in tokens per CPU-second (target >= 0.9); slot occupancy %.1f%%"
+                        + " (target >= 90%%); the same engine passes: %s", label.tokensPerSecond() / generate.tokensPerSecond(),
+                        label.tokensPerCpuSecond() / generate.tokensPerCpuSecond(), 100 * label.counters.occupancy(),
+                        label.counters.equals(generate.counters));
+            }
+            if (phases.contains("direct")) {
                 List<GenerationRequest> requests = new ArrayList<>();
                 for (String[] d : docs) {
                     requests.add(new GenerationRequest(LabelPrompt.render(d[1]), sampling, Seeds.forRecord(runSeed, d[0])));
@@ -133,71 +161,61 @@ public final class BatchingBenchmark {
                 Scheduler.Counters before = engine.counters();
                 long cpu0 = cpuNanos();
                 long t0 = System.nanoTime();
-                List<Generation> direct = varied.generate(requests);
-                Run generate = new Run((System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9,
+                varied.generate(requests);
+                Run direct = new Run((System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9,
                         engine.counters().since(before), 0);
-                log("label through generate(), all at once: %s", generate);
-                int differing = 0;
-                List<JsonNode> written = readJsonl(work.resolve("label-stage.jsonl"));
-                for (int i = 0; i < direct.size(); i++) {
-                    if (!written.get(i).get("generation").asText().equals(direct.get(i).text())) differing++;
-                }
-                figures.put("label_records", docs.size());
-                figures.put("label_max_tokens", "8..80 by request");
-                put(figures, "label_stage", stage);
-                put(figures, "label_generate", generate);
-                figures.put("label_stage_over_generate_tokens_per_s", round(stage.tokensPerSecond() / generate.tokensPerSecond()));
-                figures.put("label_stage_over_generate_tokens_per_cpu_s", round(stage.tokensPerCpuSecond() / generate.tokensPerCpuSecond()));
-                figures.put("label_records_differing_stage_vs_generate", differing);
-                log("stage / generate(): %.3f in tokens/s, %.3f in tokens per CPU-second (target >= 0.9); slot occupancy through the stage %.1f%% (target >= 90%%);"
-                        + " %d of %d records differ between the two runs (batch shapes change the last bits)",
-                        stage.tokensPerSecond() / generate.tokensPerSecond(), stage.tokensPerCpuSecond() / generate.tokensPerCpuSecond(),
-                        100 * stage.counters.occupancy(), differing, docs.size());
+                log("the engine's generate(), every request at once: %s", direct);
+                put(figures, "label_generate_all_at_once", direct);
             }
             if (phases.contains("strict")) {
-                Run strict = timeStage(engine, varied, new Alone(new GenerateStage(varied, sampling, runSeed, "prompt", 4 * slots)),
-                        prompts, work.resolve("label-strict.jsonl"));
-                log("label through the stage, each batch alone: %s", strict);
+                Run strict = timeStage(engine, new Alone(new PromptStage(varied, new LabelTask(config), sampling, runSeed, 4 * slots)),
+                        documents, work.resolve("label-strict.jsonl"), "text");
+                log("kun label's stage, each batch alone: %s", strict);
                 put(figures, "label_stage_batches_alone", strict);
-                if (phases.contains("label")) {
+                if (label != null) {
                     // Other batch shapes, other last bits: how often that changes a sampled record.
-                    List<JsonNode> ahead = readJsonl(work.resolve("label-stage.jsonl"));
-                    List<JsonNode> alone = readJsonl(work.resolve("label-strict.jsonl"));
+                    byte[] ahead = Files.readAllBytes(work.resolve("label-stage.jsonl"));
+                    List<String> a = Files.readAllLines(work.resolve("label-stage.jsonl"));
+                    List<String> b = Files.readAllLines(work.resolve("label-strict.jsonl"));
                     int differing = 0;
-                    for (int i = 0; i < ahead.size(); i++) {
-                        if (!ahead.get(i).get("generation").equals(alone.get(i).get("generation"))) differing++;
-                    }
+                    for (int i = 0; i < Math.min(a.size(), b.size()); i++) if (!a.get(i).equals(b.get(i))) differing++;
+                    differing += Math.abs(a.size() - b.size());
                     figures.put("label_records_differing_ahead_vs_alone", differing);
-                    log("%d of %d records differ between reading ahead and each batch alone", differing, ahead.size());
+                    log("%d of %d kept records differ between reading ahead and each batch alone (%d bytes)", differing, a.size(),
+                            ahead.length);
                 }
             }
         }
     }
 
-    // ---- judge: the stage with and without shared-prefix reuse ----
+    // ---- judge: kun judge's stage with and without shared-prefix reuse ----
 
     private void judge(Path model, Path work, ObjectNode figures) throws Exception {
-        Path prompts = work.resolve("judge-prompts.jsonl");
+        Path input = work.resolve("judge-instructions.jsonl");
         List<String[]> instructions = firstRecords(seedSet, judgeRecords, "instruction", text -> true);
-        writePrompts(prompts, instructions, BatchingBenchmark::pointPrompt);
-        SamplingParams greedy = SamplingParams.greedy(judgeMaxTokens);
+        writeRecords(input, instructions, "instruction", text -> text);
         Run[] runs = new Run[2];
         Map<Long, Generation>[] gens = new Map[2];
         for (int reuse = 0; reuse < 2; reuse++) {
             try (DjlGenerator engine = open(model, reuse == 1)) {
                 VariedLengths recorder = new VariedLengths(engine).fixed();
-                recorder.generate(List.of(new GenerationRequest(pointPrompt("预热"), SamplingParams.greedy(2), 1)));
-                recorder.generate(List.of(new GenerationRequest(pointPrompt("预热"), SamplingParams.greedy(2), 1),
-                        new GenerationRequest(pointPrompt("再预热"), SamplingParams.greedy(2), 2)));
+                JudgeConfig config = JudgeConfig.of(JudgeConfig.Rubric.KUN, Provenance.of("bench", engine.fingerprint()));
+                // Greedy, as the issue asks, and a verdict's length (【好】 and the end of the turn).
+                SamplingParams greedy = SamplingParams.greedy(judgeMaxTokens).withStopStrings(config.chat().stops());
+                recorder.generate(List.of(new GenerationRequest(PointPrompt.render("预热"), SamplingParams.greedy(2), 1)));
+                recorder.generate(List.of(new GenerationRequest(PointPrompt.render("预热"), SamplingParams.greedy(2), 1),
+                        new GenerationRequest(PointPrompt.render("再预热"), SamplingParams.greedy(2), 2)));
                 recorder.seen.clear();
-                runs[reuse] = timeStage(engine, recorder, new GenerateStage(recorder, greedy, 0, "prompt", 4 * slots),
-                        prompts, work.resolve("judge-" + reuse + ".jsonl"));
+                runs[reuse] = timeStage(engine, new PromptStage(recorder, new JudgeTask(config), greedy, 0, 4 * slots),
+                        input, work.resolve("judge-" + reuse + ".jsonl"), "instruction");
                 gens[reuse] = recorder.seen;
-                log("judge, prefix reuse %s: %s; %.2f records/s", reuse == 1 ? "on" : "off", runs[reuse],
+                log("kun judge's stage, prefix reuse %s: %s; %.2f records/s", reuse == 1 ? "on" : "off", runs[reuse],
                         instructions.size() / runs[reuse].seconds);
             }
         }
-        boolean equal = Arrays.equals(Files.readAllBytes(work.resolve("judge-0.jsonl")), Files.readAllBytes(work.resolve("judge-1.jsonl")));
+        boolean equal = Arrays.equals(Files.readAllBytes(work.resolve("judge-0.jsonl")), Files.readAllBytes(work.resolve("judge-1.jsonl")))
+                && Arrays.equals(Files.readAllBytes(work.resolve("judge-0.jsonl.rejects")),
+                        Files.readAllBytes(work.resolve("judge-1.jsonl.rejects")));
         double worst = 0;
         for (Map.Entry<Long, Generation> e : gens[0].entrySet()) {
             Generation other = gens[1].get(e.getKey());
@@ -219,17 +237,10 @@ public final class BatchingBenchmark {
                 runs[0].cpuSeconds / runs[1].cpuSeconds, equal, worst);
     }
 
-    /** METHOD.md's point prompt: {@code <|im_start|>user} + POINT_PROMPT + {@code \n指令: 【} + instruction + {@code 】 回复：} + the assistant's turn. */
-    static String pointPrompt(String instruction) {
-        return ChatMlPrompt.userTurn(POINT + "\n指令: 【" + instruction + "】 回复：");
-    }
-
-    private static final String POINT = ChatMlPrompt.resource("point-prompt.txt");
-
     private int sharedTokens(Path model, List<String[]> instructions) {
         try (Tokenizer t = dev.kun.backend.Backends.openTokenizer(model)) {
-            int[] a = t.encode(pointPrompt(instructions.get(0)[1]));
-            int[] b = t.encode(pointPrompt(instructions.get(1)[1]));
+            int[] a = t.encode(PointPrompt.render(instructions.get(0)[1]));
+            int[] b = t.encode(PointPrompt.render(instructions.get(1)[1]));
             int n = 0;
             while (n < Math.min(a.length, b.length) && a[n] == b[n]) n++;
             return n;
@@ -269,13 +280,16 @@ public final class BatchingBenchmark {
         }
     }
 
-    private Run timeStage(DjlGenerator engine, TextGenerator generator, Stage stage, Path in, Path out) {
+    /** Runs {@code stage} over {@code in} (whose records hold {@code field}) into {@code out} and out.rejects. */
+    private Run timeStage(DjlGenerator engine, Stage stage, Path in, Path out, String field) {
         Scheduler.Counters before = engine.counters();
         long stalls = engine.streamStalls();
         long cpu0 = cpuNanos();
         long t0 = System.nanoTime();
         try (stage) {
-            new StageRunner(RunConfig.simple(List.of(in.toString()), out).withForce(true)).run(stage);
+            RunConfig config = RunConfig.simple(List.of(in.toString()), out).withForce(true)
+                    .withRejects(out.resolveSibling(out.getFileName() + ".rejects"));
+            new StageRunner(config).run(stage);
         }
         return new Run((System.nanoTime() - t0) / 1e9, (cpuNanos() - cpu0) / 1e9, engine.counters().since(before),
                 engine.streamStalls() - stalls);
@@ -313,12 +327,14 @@ public final class BatchingBenchmark {
         return out;
     }
 
-    private static void writePrompts(Path file, List<String[]> items, java.util.function.UnaryOperator<String> render) throws Exception {
+    /** {id, field: render(value)} per item, as JSONL. */
+    private static void writeRecords(Path file, List<String[]> items, String field, java.util.function.UnaryOperator<String> render)
+            throws Exception {
         StringBuilder sb = new StringBuilder();
         for (String[] item : items) {
             ObjectNode o = Json.MAPPER.createObjectNode();
             o.put("id", item[0]);
-            o.put("prompt", render.apply(item[1]));
+            o.put(field, render.apply(item[1]));
             sb.append(Json.MAPPER.writeValueAsString(o)).append('\n');
         }
         Files.writeString(file, sb.toString(), StandardCharsets.UTF_8);

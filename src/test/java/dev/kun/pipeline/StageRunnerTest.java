@@ -110,12 +110,13 @@ class StageRunnerTest {
                 "process t7 t8", "process t9"), stage.calls);
         assertEquals(8, Files.readAllLines(out).size());
 
-        // With --on-error fail, the batch holding the bad line is not handed over: the run stops before it.
+        // With --on-error fail, the batch holding the bad line is not handed over early: what comes before
+        // the bad line is processed on its own (its own bad input would be the first to name), then the run stops.
         ReadingAhead failing = new ReadingAhead();
         Path out2 = dir.resolve("out2.jsonl");
         RunConfig strict = RunConfig.simple(List.of(in.toString()), out2).withCheckpointEvery(4);
         assertThrows(KunException.class, () -> new StageRunner(strict).run(failing));
-        assertEquals(List.of("ahead t3 t4", "process t1 t2", "process t3 t4"), failing.calls);
+        assertEquals(List.of("ahead t3 t4", "process t1 t2", "process t3 t4", "process t5"), failing.calls);
     }
 
     @Test
