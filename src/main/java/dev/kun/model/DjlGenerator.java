@@ -214,7 +214,7 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
             this.endTokens = Set.copyOf(end);
             this.scheduler = new Scheduler(model, cache, options.maxBatch(), options.prefixReuse() ? options.maxBatch() : -1,
                     tokenizer, endTokens, root, options.prefillTokens());
-            this.scorer = new Scorer(model, cache, root, options.prefillTokens());
+            this.scorer = new Scorer(model, cache, root, options.prefillTokens(), options.prefixReuse());
             this.fingerprint = "weights in memory: " + config;
             this.engine = new EngineLoop(scheduler, "kun-engine");
         } catch (RuntimeException e) {

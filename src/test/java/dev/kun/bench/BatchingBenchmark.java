@@ -19,6 +19,7 @@ import dev.kun.pipeline.StageRunner;
 import dev.kun.generate.PromptStage;
 import dev.kun.generate.Provenance;
 import dev.kun.judge.JudgeConfig;
+import dev.kun.judge.JudgeLogitsStage;
 import dev.kun.judge.JudgeTask;
 import dev.kun.label.LabelConfig;
 import dev.kun.label.LabelTask;
@@ -54,12 +55,14 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li><b>judge</b>: {@code kun judge}'s stage (JudgeTask, the point prompt) over the first
  *       {@code --judge-records} seed instructions, greedy, {@code --judge-max-tokens} tokens, with
  *       shared-prefix reuse off and on: records/s of each, and whether outputs and rejects are equal.
+ *   <li><b>judge-logits</b> (optional): {@code kun judge --verdict-from logits}'s stage on the same
+ *       instructions, reuse off and on: records/s, and whether the verdicts agree.
  * </ul>
  *
  * <pre>
  * BatchingBenchmark run DIR [--threads 2] [--slots 16] [--records 512] [--max-doc-tokens 512]
  *   [--judge-records 128] [--judge-max-tokens 8] [--corpus FILE] [--seed-set FILE]
- *   [--phases label,judge[,direct][,strict]]
+ *   [--phases label,judge[,direct][,strict][,judge-logits]]
  * </pre>
  * Not a test (surefire skips *Benchmark); run through scripts/bench-batching.sh. One JSON line on stdout.
  */
@@ -77,7 +80,7 @@ public final class BatchingBenchmark {
     public static void main(String[] args) throws Exception {
         if (args.length < 2 || !args[0].equals("run")) {
             System.err.println("usage: BatchingBenchmark run DIR [--threads N] [--slots N] [--records N] [--judge-records N]"
-                    + " [--judge-max-tokens N] [--max-doc-tokens N] [--corpus FILE] [--seed-set FILE] [--phases label,judge,direct,strict]");
+                    + " [--judge-max-tokens N] [--max-doc-tokens N] [--corpus FILE] [--seed-set FILE] [--phases label,judge,direct,strict,judge-logits]");
             System.exit(2);
         }
         BatchingBenchmark b = new BatchingBenchmark();
@@ -106,6 +109,7 @@ public final class BatchingBenchmark {
         figures.put("slots", slots);
         if (phases.contains("label") || phases.contains("direct") || phases.contains("strict")) label(model, work, figures);
         if (phases.contains("judge")) judge(model, work, figures);
+        if (phases.contains("judge-logits")) judgeLogits(model, work, figures);
         System.out.println(figures);
         try (var files = Files.walk(work)) {
             files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
@@ -235,6 +239,55 @@ public final class BatchingBenchmark {
         log("judge: prefix reuse %.2fx the records/s, %.2fx per CPU-second (target >= 3x); outputs identical: %s; generated"
                 + " tokens' log-probabilities differ by at most %.2e", runs[0].seconds / runs[1].seconds,
                 runs[0].cpuSeconds / runs[1].cpuSeconds, equal, worst);
+    }
+
+    // ---- judge --verdict-from logits: one scoring pass per record, the shared prefix once per call ----
+
+    private void judgeLogits(Path model, Path work, ObjectNode figures) throws Exception {
+        Path input = work.resolve("judge-instructions.jsonl");
+        List<String[]> instructions = firstRecords(seedSet, judgeRecords, "instruction", text -> true);
+        writeRecords(input, instructions, "instruction", text -> text);
+        Run[] runs = new Run[2];
+        for (int reuse = 0; reuse < 2; reuse++) {
+            try (DjlGenerator engine = open(model, reuse == 1)) {
+                JudgeConfig config = JudgeConfig.of(JudgeConfig.Rubric.KUN, Provenance.of("bench", engine.fingerprint()));
+                engine.nextTokenLogprobs(List.of(engine.tokenizer().encode(PointPrompt.render("预热"))), new int[] {1});
+                runs[reuse] = timeStage(engine, new JudgeLogitsStage(engine, config, 4 * slots), input,
+                        work.resolve("judge-logits-" + reuse + ".jsonl"), "instruction");
+                log("kun judge --verdict-from logits, prefix reuse %s: %.1f s (%.1f CPU s), %.2f records/s",
+                        reuse == 1 ? "on" : "off", runs[reuse].seconds, runs[reuse].cpuSeconds, instructions.size() / runs[reuse].seconds);
+            }
+        }
+        // Verdicts must agree; the probabilities written beside them may differ in the last bits.
+        List<JsonNode> a = readJsonl(work.resolve("judge-logits-0.jsonl"));
+        List<JsonNode> b = readJsonl(work.resolve("judge-logits-1.jsonl"));
+        List<JsonNode> ra = readJsonl(work.resolve("judge-logits-0.jsonl.rejects"));
+        List<JsonNode> rb = readJsonl(work.resolve("judge-logits-1.jsonl.rejects"));
+        boolean sameVerdicts = a.size() == b.size() && ra.size() == rb.size();
+        double worst = 0;
+        for (int i = 0; sameVerdicts && i < a.size(); i++) sameVerdicts = a.get(i).get("id").equals(b.get(i).get("id"));
+        for (int i = 0; sameVerdicts && i < ra.size(); i++) sameVerdicts = ra.get(i).get("id").equals(rb.get(i).get("id"));
+        List<JsonNode> all = new ArrayList<>(a);
+        all.addAll(ra);
+        List<JsonNode> allB = new ArrayList<>(b);
+        allB.addAll(rb);
+        for (int i = 0; sameVerdicts && i < all.size(); i++) {
+            JsonNode pa = all.get(i).path("kun").path("judge").path("probabilities");
+            JsonNode pb = allB.get(i).path("kun").path("judge").path("probabilities");
+            for (var it = pa.fieldNames(); it.hasNext(); ) {
+                String verdict = it.next();
+                worst = Math.max(worst, Math.abs(pa.get(verdict).asDouble() - pb.path(verdict).asDouble()));
+            }
+        }
+        figures.put("judge_logits_records", instructions.size());
+        put(figures, "judge_logits_no_reuse", runs[0]);
+        put(figures, "judge_logits_reuse", runs[1]);
+        figures.put("judge_logits_reuse_speedup", round(runs[0].seconds / runs[1].seconds));
+        figures.put("judge_logits_same_verdicts", sameVerdicts);
+        figures.put("judge_logits_max_abs_probability_difference", worst);
+        log("judge --verdict-from logits: prefix reuse %.2fx the records/s, %.2fx per CPU-second; the same verdicts: %s (%d kept);"
+                + " probabilities differ by at most %.2e", runs[0].seconds / runs[1].seconds, runs[0].cpuSeconds / runs[1].cpuSeconds,
+                sameVerdicts, a.size(), worst);
     }
 
     private int sharedTokens(Path model, List<String[]> instructions) {

@@ -208,6 +208,27 @@ class DjlGeneratorSubmitTest {
     }
 
     @Test
+    void nextTokenScoresRunTheSharedPrefixOnce() {
+        List<int[]> prefixes = new ArrayList<>();
+        for (String p : List.of(PROMPTS.get(0), PROMPTS.get(1), PROMPTS.get(2), PROMPTS.get(4))) {
+            prefixes.add(engine.tokenizer().encode(p));
+        }
+        int[] candidates = {300, 301, 400};
+        int shared = engine.tokenizer().encode(SHARED).length - 1; // the last token may merge with what follows
+        try (DjlGenerator reusing = DjlGenerator.open(dir, DjlGenerator.Options.defaults().withMaxBatch(3).withThreads(1).withPrefixReuse(true));
+             DjlGenerator plain = DjlGenerator.open(dir, DjlGenerator.Options.defaults().withMaxBatch(3).withThreads(1).withPrefixReuse(false))) {
+            List<float[]> a = reusing.nextTokenLogprobs(prefixes, candidates);
+            List<float[]> b = plain.nextTokenLogprobs(prefixes, candidates);
+            for (int i = 0; i < prefixes.size(); i++) assertArrayEquals(b.get(i), a.get(i), 1e-4f, "prefix " + i);
+            // The shared positions were written once more, into the spare slot; the rows hold what they would.
+            var c = reusing.config();
+            long perPosition = 2L * c.layers() * c.kvDim() * 4;
+            long extra = reusing.kvCacheBytesHeld() - plain.kvCacheBytesHeld();
+            assertTrue(extra >= shared * perPosition, "the spare slot holds the shared prefix: " + extra / perPosition + " positions");
+        }
+    }
+
+    @Test
     void aSharedPrefixIsPrefilledOnceAndChangesNoToken() {
         List<GenerationRequest> requests = new ArrayList<>();
         for (int i = 0; i < PROMPTS.size(); i++) requests.add(greedy(PROMPTS.get(i), 8));
