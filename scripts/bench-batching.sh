@@ -8,7 +8,7 @@
 #   judge: `kun judge`'s stage on 128 seed instructions, shared-prefix reuse off and on (records/s,
 #          outputs and rejects compared); `judge-logits`: the same with --verdict-from logits.
 # Prints one JSON line on stdout and a summary on stderr.
-# usage: scripts/bench-batching.sh [--threads N] [--slots N] [--records N] [--max-doc-tokens N]
+# usage: scripts/bench-batching.sh [--threads N] [--slots N] [--records N] [--max-doc-tokens N] [--gen-tokens A..B]
 #                                  [--judge-records N] [--judge-max-tokens N] [--corpus FILE] [--seed-set FILE]
 #                                  [--phases label,judge[,direct][,strict][,judge-logits]]
 # env:   KUN_BENCH_MODEL (default /tmp/kun-bench-llama768): the checkpoint, written on first use (~540 MB)

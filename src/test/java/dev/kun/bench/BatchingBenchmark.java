@@ -48,7 +48,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       same prompts rendered with {@link LabelPrompt}, both through StageRunner with the commands'
  *       batching (4 x slots records per batch, each next batch handed over early): tokens/s and tokens
  *       per CPU-second of both, and the mean occupancy of the decode slots. Generation lengths vary 10x:
- *       each request's max_tokens is 8..80, from its seed (a random model rarely stops by itself).
+ *       each request's max_tokens is 8..80 ({@code --gen-tokens}), from its seed (a random model rarely
+ *       stops by itself).
  *   <li><b>direct</b> (optional): the engine's {@code generate()} with every request at once.
  *   <li><b>strict</b> (optional): the label stage without reading ahead (each batch alone), for the
  *       occupancy that reading ahead recovers and the records whose sampled text differs.
@@ -60,7 +61,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * </ul>
  *
  * <pre>
- * BatchingBenchmark run DIR [--threads 2] [--slots 16] [--records 512] [--max-doc-tokens 512]
+ * BatchingBenchmark run DIR [--threads 2] [--slots 16] [--records 512] [--max-doc-tokens 512] [--gen-tokens 8..80]
  *   [--judge-records 128] [--judge-max-tokens 8] [--corpus FILE] [--seed-set FILE]
  *   [--phases label,judge[,direct][,strict][,judge-logits]]
  * </pre>
@@ -73,6 +74,8 @@ public final class BatchingBenchmark {
     private int judgeRecords = 128;
     private int judgeMaxTokens = 8;
     private int maxDocTokens = 512;
+    private int fewestTokens = 8;
+    private int mostTokens = 80;
     private Path corpus = Path.of("../shared/data/corpus-cmrc2018.jsonl");
     private Path seedSet = Path.of("../shared/data/seed-coig-kun.jsonl");
     private List<String> phases = List.of("label", "judge");
@@ -80,7 +83,7 @@ public final class BatchingBenchmark {
     public static void main(String[] args) throws Exception {
         if (args.length < 2 || !args[0].equals("run")) {
             System.err.println("usage: BatchingBenchmark run DIR [--threads N] [--slots N] [--records N] [--judge-records N]"
-                    + " [--judge-max-tokens N] [--max-doc-tokens N] [--corpus FILE] [--seed-set FILE] [--phases label,judge,direct,strict,judge-logits]");
+                    + " [--judge-max-tokens N] [--max-doc-tokens N] [--gen-tokens A..B] [--corpus FILE] [--seed-set FILE] [--phases label,judge,direct,strict,judge-logits]");
             System.exit(2);
         }
         BatchingBenchmark b = new BatchingBenchmark();
@@ -92,6 +95,11 @@ public final class BatchingBenchmark {
                 case "--judge-records" -> b.judgeRecords = Integer.parseInt(args[++i]);
                 case "--judge-max-tokens" -> b.judgeMaxTokens = Integer.parseInt(args[++i]);
                 case "--max-doc-tokens" -> b.maxDocTokens = Integer.parseInt(args[++i]);
+                case "--gen-tokens" -> {
+                    String[] range = args[++i].split("\\.\\.");
+                    b.fewestTokens = Integer.parseInt(range[0]);
+                    b.mostTokens = Integer.parseInt(range[1]);
+                }
                 case "--corpus" -> b.corpus = Path.of(args[++i]);
                 case "--seed-set" -> b.seedSet = Path.of(args[++i]);
                 case "--phases" -> b.phases = List.of(args[++i].split(","));
@@ -130,8 +138,12 @@ public final class BatchingBenchmark {
         writeRecords(prompts, docs, "prompt", LabelPrompt::render);
         long runSeed = 0;
         try (DjlGenerator engine = open(model, true)) {
-            VariedLengths varied = new VariedLengths(engine);
-            LabelConfig config = LabelConfig.method(Provenance.of("bench", engine.fingerprint()));
+            VariedLengths varied = new VariedLengths(engine, fewestTokens, mostTokens);
+            // The method's label stage, keeping the instructions that ran out of tokens (most do here), so
+            // every record is written as the stage writes its output.
+            LabelConfig method = LabelConfig.method(Provenance.of("bench", engine.fingerprint()));
+            LabelConfig config = new LabelConfig(method.textField(), method.template(), method.chat(), false, true, true,
+                    method.provenance());
             // The label stage's own sampling (the method's, stopping at the end of the turn), for both stages.
             SamplingParams sampling = config.defaultSampling();
             varied.generate(List.of(new GenerationRequest(LabelPrompt.render("预热"), SamplingParams.greedy(4), 1)));
@@ -147,7 +159,7 @@ public final class BatchingBenchmark {
                         prompts, work.resolve("label-generate.jsonl"), "prompt");
                 log("kun generate's stage on the rendered prompts: %s", generate);
                 figures.put("label_records", docs.size());
-                figures.put("label_max_tokens", "8..80 by request");
+                figures.put("label_max_tokens", fewestTokens + ".." + mostTokens + " by request");
                 put(figures, "label_stage", label);
                 put(figures, "label_generate_stage", generate);
                 figures.put("label_over_generate_tokens_per_s", round(label.tokensPerSecond() / generate.tokensPerSecond()));
@@ -178,15 +190,17 @@ public final class BatchingBenchmark {
                 put(figures, "label_stage_batches_alone", strict);
                 if (label != null) {
                     // Other batch shapes, other last bits: how often that changes a sampled record.
-                    byte[] ahead = Files.readAllBytes(work.resolve("label-stage.jsonl"));
-                    List<String> a = Files.readAllLines(work.resolve("label-stage.jsonl"));
-                    List<String> b = Files.readAllLines(work.resolve("label-strict.jsonl"));
                     int differing = 0;
-                    for (int i = 0; i < Math.min(a.size(), b.size()); i++) if (!a.get(i).equals(b.get(i))) differing++;
-                    differing += Math.abs(a.size() - b.size());
+                    int written = 0;
+                    for (String suffix : List.of("", ".rejects")) {
+                        List<String> a = Files.readAllLines(work.resolve("label-stage.jsonl" + suffix));
+                        List<String> b = Files.readAllLines(work.resolve("label-strict.jsonl" + suffix));
+                        for (int i = 0; i < Math.min(a.size(), b.size()); i++) if (!a.get(i).equals(b.get(i))) differing++;
+                        differing += Math.abs(a.size() - b.size());
+                        written += a.size();
+                    }
                     figures.put("label_records_differing_ahead_vs_alone", differing);
-                    log("%d of %d kept records differ between reading ahead and each batch alone (%d bytes)", differing, a.size(),
-                            ahead.length);
+                    log("%d of %d records (output and rejects) differ between reading ahead and each batch alone", differing, written);
                 }
             }
         }
@@ -202,7 +216,7 @@ public final class BatchingBenchmark {
         Map<Long, Generation>[] gens = new Map[2];
         for (int reuse = 0; reuse < 2; reuse++) {
             try (DjlGenerator engine = open(model, reuse == 1)) {
-                VariedLengths recorder = new VariedLengths(engine).fixed();
+                VariedLengths recorder = new VariedLengths(engine, 0, 0);
                 JudgeConfig config = JudgeConfig.of(JudgeConfig.Rubric.KUN, Provenance.of("bench", engine.fingerprint()));
                 // Greedy, as the issue asks, and a verdict's length (【好】 and the end of the turn).
                 SamplingParams greedy = SamplingParams.greedy(judgeMaxTokens).withStopStrings(config.chat().stops());
@@ -400,28 +414,26 @@ public final class BatchingBenchmark {
     }
 
     /**
-     * The engine with each request's max_tokens set from its seed, 8..80 (so lengths vary 10x, as labels
-     * do, where a random model would run every request to the same limit), unless {@link #fixed}; records
-     * every generation by seed.
+     * The engine with each request's max_tokens set from its seed, uniformly in {@code fewest..most}
+     * (so lengths vary as labels do, where a random model would run every request to the same limit;
+     * 0..0 leaves them as asked); records every generation by seed.
      */
     private static final class VariedLengths implements TextGenerator {
         final DjlGenerator engine;
         final Map<Long, Generation> seen = new ConcurrentHashMap<>();
-        boolean vary = true;
+        final int fewest;
+        final int most;
 
-        VariedLengths(DjlGenerator engine) {
+        VariedLengths(DjlGenerator engine, int fewest, int most) {
             this.engine = engine;
-        }
-
-        VariedLengths fixed() {
-            vary = false;
-            return this;
+            this.fewest = fewest;
+            this.most = most;
         }
 
         GenerationRequest map(GenerationRequest r) {
-            if (!vary) return r;
+            if (most == 0) return r;
             SamplingParams s = r.sampling();
-            int max = 8 + (int) Math.floorMod(r.seed() * 0x9E3779B97F4A7C15L >>> 7, 73L);
+            int max = fewest + (int) Math.floorMod(r.seed() * 0x9E3779B97F4A7C15L >>> 7, (long) (most - fewest + 1));
             return new GenerationRequest(r.prompt(), new SamplingParams(s.temperature(), s.topP(), s.topK(),
                     s.repetitionPenalty(), max, s.stopStrings(), s.stopTokenIds()), r.seed());
         }
