@@ -103,7 +103,22 @@ public final class GenerateStage implements Stage {
     }
 
     @Override
+    public boolean readsAhead() {
+        return stage.readsAhead();
+    }
+
+    @Override
+    public void ahead(List<KunRecord> next) {
+        stage.ahead(next);
+    }
+
+    @Override
     public List<Outcome> process(List<KunRecord> batch) {
         return stage.process(batch);
+    }
+
+    @Override
+    public void close() {
+        stage.close();
     }
 }

@@ -38,6 +38,28 @@ public interface TextGenerator extends AutoCloseable {
         return null;
     }
 
+    /**
+     * Opens a stream of request groups kept {@code window} groups deep (see {@link GenerationStream}): a
+     * model stage hands over its next batch while the current one's last sequences finish. This
+     * default runs each group at once, on the caller's thread, with {@link #generate}; a backend that
+     * batches continuously overrides it.
+     */
+    default GenerationStream stream(int window) {
+        return new GenerationStream() {
+            @Override
+            public List<CompletableFuture<Generation>> submit(List<GenerationRequest> group) {
+                if (group.isEmpty()) return List.of();
+                return generate(group).stream().map(CompletableFuture::completedFuture).toList();
+            }
+
+            @Override
+            public void drain() {}
+
+            @Override
+            public void close() {}
+        };
+    }
+
     /** Longest prompt plus generation, in tokens, that the model accepts. */
     int contextLength();
 

@@ -7,6 +7,7 @@ import dev.kun.model.cpu.DeviceSpec;
 import dev.kun.model.cpu.LayerPlacement;
 import dev.kun.model.cpu.Precision;
 import dev.kun.model.cpu.TensorParallel;
+import dev.kun.model.generation.EngineLoop;
 import dev.kun.model.generation.KvCache;
 import dev.kun.model.generation.Scheduler;
 import dev.kun.model.generation.Scorer;
@@ -22,6 +23,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import dev.kun.error.KunException;
 import dev.kun.generate.Generation;
 import dev.kun.generate.GenerationRequest;
+import dev.kun.generate.GenerationStream;
 import dev.kun.generate.TextGenerator;
 import dev.kun.generate.TextScorer;
 import java.util.stream.Stream;
@@ -32,6 +34,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * {@code <|im_end|>} and {@code <|endoftext|>} when the tokenizer has them, as Yi chat models end
  * turns with either). A result's {@code tokenIds} and {@code tokenLogprobs} include the stop token
  * that ended it, its {@code text} does not (nor a stop string, nor anything after it); special tokens
- * are left out of the text. Thread-safe: calls are serialised.
+ * are left out of the text. Thread-safe: one engine thread owns the model and runs every call's
+ * requests together (see {@link EngineLoop}); scoring runs there too, between generations.
  *
  * <p>Memory: the weights once (in the chosen dtype) plus a KV cache of 2 x layers x maxBatch x kvHeads
  * x maxContext x headDim values, allocated at start and never grown; on the CPU only the pages of
@@ -69,9 +75,12 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
      * @param threads       CPU threads, one tensor-parallel shard each (fewer when the kv heads or MLP
      *                      width do not divide); 0 = one per core
      * @param prefillTokens padded prompt tokens per prefill (and scoring) forward pass
+     * @param tokenizerSource which tokenizer file of the checkpoint runs
+     * @param prefixReuse   prefill a prefix that queued prompts share once, in a spare cache slot, and
+     *                      copy its keys and values (see {@link Scheduler}); off prefills every prompt whole
      */
-    public record Options(String device, String devices, String dtype, int maxBatch, int maxContext, int threads, int prefillTokens,
-            TokenizerSource tokenizerSource) {
+    public record Options(String device, String devices, String dtype, int maxBatch, int maxContext, int threads,
+                          int prefillTokens, TokenizerSource tokenizerSource, boolean prefixReuse) {
         public Options {
             if (maxBatch < 1) throw KunException.usage("--max-batch must be >= 1: " + maxBatch);
             if (maxContext < 0) throw KunException.usage("--max-context must be >= 0: " + maxContext);
@@ -81,37 +90,54 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
 
         /** These options with the tokenizer chosen automatically (tokenizer.json when present). */
         public Options(String device, String devices, String dtype, int maxBatch, int maxContext, int threads, int prefillTokens) {
-            this(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, TokenizerSource.AUTO);
+            this(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, TokenizerSource.AUTO, prefixReuseByDefault());
         }
 
-        /** CPU, automatic dtype, 16 sequences, the model's context up to 4096, default threads. */
+        /** These options with shared prefixes reused (unless {@code -Dkun.prefixReuse=false}). */
+        public Options(String device, String devices, String dtype, int maxBatch, int maxContext, int threads, int prefillTokens,
+                       TokenizerSource tokenizerSource) {
+            this(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, tokenizerSource, prefixReuseByDefault());
+        }
+
+        /**
+         * CPU, automatic dtype, 16 sequences, the model's context up to 4096, default threads, the tokenizer
+         * chosen automatically, shared prefixes reused (unless {@code -Dkun.prefixReuse=false}, for comparison).
+         */
         public static Options defaults() {
-            return new Options("cpu", null, "auto", 16, 0, 0, 2048, TokenizerSource.AUTO);
+            return new Options("cpu", null, "auto", 16, 0, 0, 2048, TokenizerSource.AUTO, prefixReuseByDefault());
+        }
+
+        private static boolean prefixReuseByDefault() {
+            return Boolean.parseBoolean(System.getProperty("kun.prefixReuse", "true"));
         }
 
         public Options withDevice(String device, String devices) {
-            return new Options(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, tokenizerSource);
+            return new Options(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, tokenizerSource, prefixReuse);
         }
 
         public Options withMaxBatch(int n) {
-            return new Options(device, devices, dtype, n, maxContext, threads, prefillTokens, tokenizerSource);
+            return new Options(device, devices, dtype, n, maxContext, threads, prefillTokens, tokenizerSource, prefixReuse);
         }
 
         public Options withMaxContext(int n) {
-            return new Options(device, devices, dtype, maxBatch, n, threads, prefillTokens, tokenizerSource);
+            return new Options(device, devices, dtype, maxBatch, n, threads, prefillTokens, tokenizerSource, prefixReuse);
         }
 
         public Options withThreads(int n) {
-            return new Options(device, devices, dtype, maxBatch, maxContext, n, prefillTokens, tokenizerSource);
+            return new Options(device, devices, dtype, maxBatch, maxContext, n, prefillTokens, tokenizerSource, prefixReuse);
         }
 
         /** Which tokenizer file of the checkpoint runs (see {@link TokenizerSource}). */
         public Options withTokenizerSource(TokenizerSource s) {
-            return new Options(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, s);
+            return new Options(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, s, prefixReuse);
         }
 
         public Options withDtype(String d) {
-            return new Options(device, devices, d, maxBatch, maxContext, threads, prefillTokens, tokenizerSource);
+            return new Options(device, devices, d, maxBatch, maxContext, threads, prefillTokens, tokenizerSource, prefixReuse);
+        }
+
+        public Options withPrefixReuse(boolean on) {
+            return new Options(device, devices, dtype, maxBatch, maxContext, threads, prefillTokens, tokenizerSource, on);
         }
     }
 
@@ -126,8 +152,10 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
     private final EngineTokenizer tokenizer;
     private final Set<Integer> endTokens;
     private final Scheduler scheduler;
+    private final EngineLoop engine;
     private final Scorer scorer;
     private String fingerprint;
+    private boolean closed;
 
     /** Opens the checkpoint in {@code dir} and loads it as {@code options} say. */
     public static DjlGenerator open(Path dir, Options options) {
@@ -176,15 +204,19 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
                     weights.embedding().table() == null ? "; the embedding is read per token from the checkpoint" : "");
             this.parallel = new TensorParallel(shards);
             this.model = new Llama(weights, context, parallel, root);
-            this.cache = new KvCache(config.cacheShape(), placement, shards, options.maxBatch(), context, dtype, root);
+            // One slot more than the decode slots when shared prefixes are reused: the prefix lives there.
+            int slots = options.maxBatch() + (options.prefixReuse() ? 1 : 0);
+            this.cache = new KvCache(config.cacheShape(), placement, shards, slots, context, dtype, root);
             this.tokenizer = tokenizer;
             Set<Integer> end = new LinkedHashSet<>(eosTokenIds);
             tokenizer.specialTokenId("<|im_end|>").ifPresent(end::add);
             tokenizer.specialTokenId("<|endoftext|>").ifPresent(end::add);
             this.endTokens = Set.copyOf(end);
-            this.scheduler = new Scheduler(model, cache, tokenizer, endTokens, root, options.prefillTokens());
-            this.scorer = new Scorer(model, cache, root, options.prefillTokens());
+            this.scheduler = new Scheduler(model, cache, options.maxBatch(), options.prefixReuse() ? options.maxBatch() : -1,
+                    tokenizer, endTokens, root, options.prefillTokens());
+            this.scorer = new Scorer(model, cache, root, options.prefillTokens(), options.prefixReuse());
             this.fingerprint = "weights in memory: " + config;
+            this.engine = new EngineLoop(scheduler, "kun-engine");
         } catch (RuntimeException e) {
             root.close();
             throw e;
@@ -192,36 +224,110 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
     }
 
     /**
-     * Completes the requests with continuous batching. An empty prompt, or one that leaves no room in the
-     * context for a generated token, fails alone ({@code empty_prompt}, {@code prompt_too_long}).
+     * Completes the requests with continuous batching, beside whatever else is submitted. An empty
+     * prompt, or one that leaves no room in the context for a generated token, fails alone
+     * ({@code empty_prompt}, {@code prompt_too_long}). A forward pass that throws is rethrown here.
      */
     @Override
-    public synchronized List<Generation> generate(List<GenerationRequest> requests) {
+    public List<Generation> generate(List<GenerationRequest> requests) {
         if (requests.isEmpty()) return List.of();
+        Admission a = admission(requests);
+        a.join(engine.submitAll(a.runnable, a.runnableIds));
+        return a.results();
+    }
+
+    /**
+     * Queues one request beside every other (continuous batching across callers and threads); the future
+     * completes on the engine's thread, {@code onText} receives the text as it is decoded (never a stop
+     * string, nor text a stop string might still claim). Both run on the engine's thread between steps,
+     * so they must hand work off rather than block (a slow client would stall every sequence); an
+     * {@code onText} that throws gives its request up. Cancelling the future frees the request's slot
+     * at the next step. A request that cannot run completes at once as a failed generation.
+     */
+    @Override
+    public CompletableFuture<Generation> submit(GenerationRequest request, Consumer<String> onText) {
+        int[] ids = tokenizer.encode(request.prompt());
+        Generation refused = refusal(ids);
+        if (refused != null) return CompletableFuture.completedFuture(refused);
+        return engine.submit(request, ids, onText);
+    }
+
+    /**
+     * A stream of groups kept {@code window} deep (see {@link GenerationStream}): what decodes together
+     * depends on the groups alone, so a rerun that submits the same groups repeats every bit.
+     */
+    @Override
+    public GenerationStream stream(int window) {
+        EngineLoop.Stream stream = engine.stream(window);
+        return new GenerationStream() {
+            @Override
+            public List<CompletableFuture<Generation>> submit(List<GenerationRequest> group) {
+                Admission a = admission(group);
+                List<CompletableFuture<Generation>> runs = stream.submit(a.runnable, a.runnableIds);
+                List<CompletableFuture<Generation>> out = new ArrayList<>(group.size());
+                int k = 0;
+                for (Generation refused : a.out) {
+                    out.add(refused != null ? CompletableFuture.completedFuture(refused) : runs.get(k++));
+                }
+                return out;
+            }
+
+            @Override
+            public void drain() {
+                stream.drain();
+            }
+
+            @Override
+            public void close() {
+                stream.close();
+            }
+        };
+    }
+
+    /** Why a prompt of these ids cannot run, or null when it can. */
+    private Generation refusal(int[] ids) {
+        int n = ids.length;
+        if (n == 0) return Generation.failed("empty_prompt", "the prompt is empty", 0);
+        if (n >= maxContext()) {
+            return Generation.failed("prompt_too_long", "the prompt has " + n + " tokens; the context holds "
+                    + maxContext() + " (prompt plus at least one generated token)", n);
+        }
+        return null;
+    }
+
+    /** Requests encoded and split into those refused at once and those that run. */
+    private Admission admission(List<GenerationRequest> requests) {
         List<String> prompts = new ArrayList<>(requests.size());
         for (GenerationRequest r : requests) prompts.add(r.prompt());
-        List<int[]> ids = tokenizer.encodeAll(prompts);
-        Generation[] out = new Generation[requests.size()];
-        List<GenerationRequest> runnable = new ArrayList<>(requests.size());
-        List<int[]> runnableIds = new ArrayList<>(requests.size());
+        List<int[]> ids = requests.isEmpty() ? List.of() : tokenizer.encodeAll(prompts);
+        Admission a = new Admission(new Generation[requests.size()], new ArrayList<>(), new ArrayList<>());
         for (int i = 0; i < ids.size(); i++) {
-            int n = ids.get(i).length;
-            if (n == 0) {
-                out[i] = Generation.failed("empty_prompt", "the prompt is empty", 0);
-            } else if (n >= maxContext()) {
-                out[i] = Generation.failed("prompt_too_long", "the prompt has " + n + " tokens; the context holds "
-                        + maxContext() + " (prompt plus at least one generated token)", n);
-            } else {
-                runnable.add(requests.get(i));
-                runnableIds.add(ids.get(i));
+            a.out[i] = refusal(ids.get(i));
+            if (a.out[i] == null) {
+                a.runnable.add(requests.get(i));
+                a.runnableIds.add(ids.get(i));
             }
         }
-        List<Generation> done = runnable.isEmpty() ? List.of() : scheduler.run(runnable, runnableIds);
-        int k = 0;
-        for (int i = 0; i < out.length; i++) {
-            if (out[i] == null) out[i] = done.get(k++);
+        return a;
+    }
+
+    private record Admission(Generation[] out, List<GenerationRequest> runnable, List<int[]> runnableIds) {
+        /** Waits for the runnable requests' futures and fills their places; a failed pass is rethrown. */
+        void join(List<CompletableFuture<Generation>> futures) {
+            int k = 0;
+            for (int i = 0; i < out.length; i++) {
+                if (out[i] != null) continue;
+                try {
+                    out[i] = futures.get(k++).join();
+                } catch (CompletionException e) {
+                    throw EngineLoop.rethrow(e.getCause());
+                }
+            }
         }
-        return List.of(out);
+
+        List<Generation> results() {
+            return List.of(out);
+        }
     }
 
     /**
@@ -229,14 +335,15 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
      * the raw model, so a sequence of n tokens gives n - 1 values (none for n < 2). Batched.
      */
     @Override
-    public synchronized List<float[]> tokenLogprobs(List<int[]> sequences) {
+    public List<float[]> tokenLogprobs(List<int[]> sequences) {
         for (int i = 0; i < sequences.size(); i++) {
             if (sequences.get(i).length > maxContext()) {
                 throw KunException.badInput("sequence " + i + " has " + sequences.get(i).length
                         + " tokens; the context holds " + maxContext());
             }
         }
-        return scorer.tokenLogprobs(sequences);
+        // On the engine's thread, between generation steps, once no sequence holds a slot.
+        return engine.call(() -> scorer.tokenLogprobs(sequences));
     }
 
     /**
@@ -244,7 +351,7 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
      * reads only its last position (batched as scoring is). A prefix must be non-empty and fit the context.
      */
     @Override
-    public synchronized List<float[]> nextTokenLogprobs(List<int[]> prefixes, int[] candidates) {
+    public List<float[]> nextTokenLogprobs(List<int[]> prefixes, int[] candidates) {
         for (int i = 0; i < prefixes.size(); i++) {
             int n = prefixes.get(i).length;
             if (n == 0 || n > maxContext()) {
@@ -254,7 +361,8 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
         for (int c : candidates) {
             if (c < 0 || c >= model.config().vocabSize()) throw new IllegalArgumentException("candidate token " + c + " is not in the vocabulary");
         }
-        return scorer.nextTokenLogprobs(prefixes, candidates);
+        // On the engine's thread, between generation steps, once no sequence holds a slot.
+        return engine.call(() -> scorer.nextTokenLogprobs(prefixes, candidates));
     }
 
     /**
@@ -332,13 +440,21 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
     }
 
     /** Bytes of KV cache positions written so far (see {@link KvCache#bytesHeld}). */
-    public synchronized long kvCacheBytesHeld() {
-        return cache.bytesHeld();
+    public long kvCacheBytesHeld() {
+        return engine.call(cache::bytesHeld);
     }
 
-    /** Prefills run while other sequences were decoding (continuous batching at work; for tests). */
-    int refillsWhileDecoding() {
-        return scheduler.refillsWhileDecoding;
+    /**
+     * What the engine has done since it was opened: decode passes and the mean occupancy of their
+     * slots, prefills, prompt tokens and those reused from a shared prefix, generated tokens.
+     */
+    public Scheduler.Counters counters() {
+        return engine.counters();
+    }
+
+    /** Times the engine had work but waited for a stream's next group (the producer's turnaround). */
+    public long streamStalls() {
+        return engine.stalls();
     }
 
     /** Token ids that end every generation. */
@@ -355,8 +471,12 @@ public final class DjlGenerator implements TextGenerator, TextScorer {
         return model.config();
     }
 
+    /** Fails whatever is still queued or decoding, then frees the model. */
     @Override
     public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        engine.close();
         cache.close();
         model.close();
         parallel.close();

@@ -40,6 +40,25 @@ public interface Stage extends AutoCloseable {
      */
     default void restore(KunRecord committed) {}
 
+    /**
+     * True when the stage wants each next batch before it processes the current one ({@link #ahead}),
+     * as a model stage does to keep its engine's slots full across batch boundaries. The runner then
+     * reads one batch ahead, never across a checkpoint: a checkpoint still commits only records whose
+     * outcomes are written, and a record handed over early but not committed is simply redone after a
+     * crash.
+     */
+    default boolean readsAhead() {
+        return false;
+    }
+
+    /**
+     * The batch the runner will pass to {@link #process} next, handed over before the current batch's
+     * process call (only when {@link #readsAhead}); the stage may start work on it, but its outcomes
+     * still come from that process call. A process call not preceded by one is the last before a
+     * checkpoint, the end of the input, or a batch that stops the run.
+     */
+    default void ahead(List<KunRecord> next) {}
+
     /** Processes {@code batch}; returns exactly one outcome per record, in the same order. */
     List<Outcome> process(List<KunRecord> batch);
 

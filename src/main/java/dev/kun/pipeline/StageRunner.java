@@ -204,41 +204,62 @@ public final class StageRunner {
                 Progress progress = new Progress(config.progress(), stage.name(), RecordReader.totalBytes(files),
                         consumed, reader.bytesRead(), stats.tokensOut());
                 try {
-                    List<InputRecord> batch = new ArrayList<>();
+                    Batch batch = read(reader, consumed);
                     while (true) {
                         if (listener.stopRequested()) {
                             throw new KunException(ExitCodes.INTERRUPTED, stage.name() + ": stopped after " + consumed
                                     + " records; what the last checkpoint holds is kept, and a rerun resumes from there");
                         }
-                        // Batches never straddle a checkpoint, so checkpoints sit at fixed record counts.
-                        int room = Math.min(Math.max(1, stage.batchSize()),
-                                config.checkpointEvery() - (int) (consumed % config.checkpointEvery()));
-                        batch.clear();
-                        InputRecord item;
-                        InputRecord failure = null;
-                        while (batch.size() < room && (item = reader.next()) != null) {
-                            if (item.isBad() && config.onError() == OnError.FAIL) {
-                                failure = item;
-                                break;
-                            }
-                            batch.add(item);
-                        }
-                        if (failure != null) {
+                        if (batch.stop != null) {
                             // A record read before it may be bad input for the stage: the first bad line is the one to name.
-                            if (!batch.isEmpty()) process(batch);
-                            throw badInput(failure.source(), failure.message());
+                            if (!batch.items.isEmpty()) process(batch.items, batch.records);
+                            throw badInput(batch.stop.source(), batch.stop.message());
                         }
-                        if (batch.isEmpty()) break;
-                        process(batch);
-                        consumed += batch.size();
-                        if (consumed % config.checkpointEvery() == 0) commit(reader.position());
-                        progress.update(consumed, reader.bytesRead(), stats.tokensOut());
+                        if (batch.items.isEmpty()) break;
+                        // A stage that reads ahead gets the next batch now, unless a checkpoint comes first.
+                        Batch next = null;
+                        long after = consumed + batch.items.size();
+                        if (stage.readsAhead() && after % config.checkpointEvery() != 0) {
+                            next = read(reader, after);
+                            if (next.stop == null && !next.records.isEmpty()) stage.ahead(next.records);
+                        }
+                        process(batch.items, batch.records);
+                        consumed = after;
+                        if (consumed % config.checkpointEvery() == 0) commit(batch.end);
+                        progress.update(consumed, batch.bytesRead, stats.tokensOut());
+                        batch = next != null ? next : read(reader, consumed);
                     }
                 } finally {
                     progress.finish();
                 }
                 return finish(reader.position());
             }
+        }
+
+        /**
+         * One batch read from {@code reader} after {@code consumedBefore} records: its items (good records
+         * in {@code records}), the reader's position and bytes read after it, and the bad input that stops
+         * the run before it is processed, if one came up (with --on-error fail).
+         */
+        private record Batch(List<InputRecord> items, List<KunRecord> records, Position end, long bytesRead, InputRecord stop) {}
+
+        private Batch read(RecordReader reader, long consumedBefore) throws IOException {
+            // Batches never straddle a checkpoint, so checkpoints sit at fixed record counts.
+            int room = Math.min(Math.max(1, stage.batchSize()),
+                    config.checkpointEvery() - (int) (consumedBefore % config.checkpointEvery()));
+            List<InputRecord> items = new ArrayList<>();
+            List<KunRecord> records = new ArrayList<>();
+            InputRecord item;
+            InputRecord stop = null;
+            while (items.size() < room && (item = reader.next()) != null) {
+                if (item.isBad() && config.onError() == OnError.FAIL) {
+                    stop = item;
+                    break;
+                }
+                items.add(item);
+                if (!item.isBad()) records.add(item.record());
+            }
+            return new Batch(items, records, reader.position(), reader.bytesRead(), stop);
         }
 
         /** Opens the output and rejects, cut back to what {@code checkpoint} committed (from the start without one). */
@@ -253,11 +274,7 @@ public final class StageRunner {
             if (targets.rejects != null) rejects = new RejectWriter(targets.rejects.open(rejectBytes));
         }
 
-        private void process(List<InputRecord> batch) throws IOException {
-            List<KunRecord> records = new ArrayList<>(batch.size());
-            for (InputRecord item : batch) {
-                if (!item.isBad()) records.add(item.record());
-            }
+        private void process(List<InputRecord> batch, List<KunRecord> records) throws IOException {
             List<Outcome> outcomes = records.isEmpty() ? List.of() : stage.process(records);
             if (outcomes.size() != records.size()) {
                 throw new IllegalStateException("stage " + stage.name() + " returned " + outcomes.size()

@@ -13,6 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.kun.Kun;
 import dev.kun.generate.Generation;
 import dev.kun.generate.GenerationRequest;
+import dev.kun.generate.GenerationStream;
 import dev.kun.generate.TextGenerator;
 import dev.kun.record.Json;
 import dev.kun.testing.Captured;
@@ -22,6 +23,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -167,6 +169,69 @@ class GenerateEndToEndTest {
         assertTrue(crash.stderr().contains("simulated crash"), crash.stderr());
         assertTrue(Files.exists(dir.resolve("resumed.jsonl.checkpoint")), "the crash left a checkpoint: " + crash.stderr());
         assertThrows(java.nio.file.NoSuchFileException.class, () -> Files.readAllBytes(resumed));
+
+        Captured rerun = Captured.run(new byte[0], () -> Kun.run(args(resumed, extra)));
+        assertEquals(0, rerun.code(), rerun.stderr());
+        assertArrayEquals(Files.readAllBytes(clean), Files.readAllBytes(resumed));
+    }
+
+    /**
+     * The real engine's stream (the stage hands over each next batch early), failing at its
+     * {@code failOnGroup}-th group as a crash would.
+     */
+    private static GenerateCommand crashingOnGroup(int failOnGroup) {
+        return new GenerateCommand(options -> new ForwardingGenerator(Backends.openGenerator(options)) {
+            int groups;
+
+            @Override
+            public GenerationStream stream(int window) {
+                GenerationStream stream = inner.stream(window);
+                return new GenerationStream() {
+                    @Override
+                    public List<CompletableFuture<Generation>> submit(List<GenerationRequest> group) {
+                        if (++groups == failOnGroup) throw new IllegalStateException("simulated crash");
+                        return stream.submit(group);
+                    }
+
+                    @Override
+                    public void drain() {
+                        stream.drain();
+                    }
+
+                    @Override
+                    public void close() {
+                        stream.close();
+                    }
+                };
+            }
+        });
+    }
+
+    @Test
+    void readingAheadKeepsResumeByteIdentical() throws Exception {
+        Path many = dir.resolve("many.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 19; i++) {
+            sb.append("{\"id\":\"r").append(i).append("\",\"prompt\":\"prompt number ").append(i).append(" 问题").append("\"}\n");
+        }
+        Files.writeString(many, sb.toString(), StandardCharsets.UTF_8);
+        // Batches of 4 (--batch-size 1, four batches' worth per call), a checkpoint every 8: each batch but
+        // the last of a segment goes in with the one before it.
+        String[] extra = {"-i", many.toString(), "--batch-size", "1", "--checkpoint-every", "8", "--max-tokens", "12"};
+        Path clean = dir.resolve("clean.jsonl");
+        Captured c = Captured.run(new byte[0], () -> Kun.run(args(clean, extra)));
+        assertEquals(0, c.code(), c.stderr());
+        assertEquals(19, read(clean).size());
+
+        Path resumed = dir.resolve("resumed.jsonl");
+        String[] all = args(resumed, extra);
+        String[] crashArgs = java.util.Arrays.copyOfRange(all, 1, all.length);
+        // Group 4 is the second segment's second batch, submitted while the third batch decodes.
+        Captured crash = Captured.run(new byte[0],
+                () -> new CommandLine(crashingOnGroup(4)).setCaseInsensitiveEnumValuesAllowed(true).execute(crashArgs));
+        assertNotEquals(0, crash.code());
+        assertTrue(crash.stderr().contains("simulated crash"), crash.stderr());
+        assertEquals(8, read(dir.resolve("resumed.jsonl.part")).size(), "the first segment was committed, nothing after it");
 
         Captured rerun = Captured.run(new byte[0], () -> Kun.run(args(resumed, extra)));
         assertEquals(0, rerun.code(), rerun.stderr());

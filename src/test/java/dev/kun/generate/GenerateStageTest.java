@@ -10,6 +10,7 @@ import dev.kun.pipeline.Outcome;
 import dev.kun.record.Json;
 import dev.kun.record.KunRecord;
 import dev.kun.testing.FakeGenerator;
+import dev.kun.testing.ForwardingGenerator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -38,6 +39,61 @@ class GenerateStageTest {
                 + ",\"finish_reason\":\"stop\"}", o.record().toString());
         assertEquals(3, o.tokensIn());
         assertEquals(text.codePointCount(0, text.length()), o.tokensOut());
+    }
+
+    /** The fake, with every stream call logged: "submit a b", "drain", "close". */
+    private static final class LoggedStreams extends ForwardingGenerator {
+        final List<String> log = new java.util.ArrayList<>();
+
+        LoggedStreams() {
+            super(new FakeGenerator().limits(101, "fake"));
+        }
+
+        @Override
+        public GenerationStream stream(int window) {
+            assertEquals(2, window, "this batch and the next");
+            GenerationStream inner = super.stream(window);
+            return new GenerationStream() {
+                @Override
+                public List<java.util.concurrent.CompletableFuture<Generation>> submit(List<GenerationRequest> group) {
+                    log.add("submit" + group.stream().map(r -> " " + r.prompt()).reduce("", String::concat));
+                    return inner.submit(group);
+                }
+
+                @Override
+                public void drain() {
+                    log.add("drain");
+                }
+
+                @Override
+                public void close() {
+                    log.add("close");
+                }
+            };
+        }
+    }
+
+    @Test
+    void theNextBatchIsSubmittedBeforeThisOneIsAwaitedAndTheLastOneDrains() throws Exception {
+        LoggedStreams g = new LoggedStreams();
+        GenerateStage stage = new GenerateStage(g, SamplingParams.greedy(50), 0, "prompt", 2);
+        assertTrue(stage.readsAhead());
+        List<KunRecord> first = List.of(record("{\"prompt\":\"a\"}"), record("{\"prompt\":\"\"}"));
+        List<KunRecord> second = List.of(record("{\"prompt\":\"c\"}"), record("{\"prompt\":\"d\"}"));
+        List<KunRecord> third = List.of(record("{\"prompt\":\"e\"}"));
+        stage.ahead(second);
+        List<Outcome> one = stage.process(first);
+        assertEquals(List.of("submit a", "submit c d"), g.log, "the empty prompt never reaches the backend");
+        assertTrue(one.get(0).record().string("generation").startsWith("a|"));
+        assertEquals("empty_prompt", one.get(1).dropReason());
+        List<Outcome> two = stage.process(second);
+        assertEquals(List.of("submit a", "submit c d", "drain"), g.log, "no batch handed over: nothing follows");
+        assertTrue(two.get(1).record().string("generation").startsWith("d|"));
+        // Without ahead (a checkpoint came), a batch goes in alone and drains.
+        assertTrue(stage.process(third).get(0).record().string("generation").startsWith("e|"));
+        assertEquals(List.of("submit a", "submit c d", "drain", "submit e", "drain"), g.log);
+        stage.close();
+        assertEquals("close", g.log.get(g.log.size() - 1));
     }
 
     @Test

@@ -60,9 +60,9 @@ class DjlGeneratorTest {
         List<GenerationRequest> requests = new ArrayList<>();
         int[] budgets = {24, 3, 5, 2, 7};
         for (int i = 0; i < PROMPTS.size(); i++) requests.add(greedy(PROMPTS.get(i), budgets[i]));
-        int refillsBefore = batched.refillsWhileDecoding();
+        long refillsBefore = batched.counters().refillsWhileDecoding();
         List<Generation> together = batched.generate(requests);
-        assertTrue(batched.refillsWhileDecoding() > refillsBefore, "a freed slot is refilled while another sequence still decodes");
+        assertTrue(batched.counters().refillsWhileDecoding() > refillsBefore, "a freed slot is refilled while another sequence still decodes");
         for (int i = 0; i < requests.size(); i++) {
             Generation alone = single.generate(List.of(requests.get(i))).get(0);
             Generation t = together.get(i);

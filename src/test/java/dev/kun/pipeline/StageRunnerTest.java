@@ -54,6 +54,71 @@ class StageRunnerTest {
         assertEquals(50, outLines + rejLines);
     }
 
+    /** A stage that reads ahead and logs the runner's calls: "ahead t3 t4", "process t1 t2". */
+    private static final class ReadingAhead implements Stage {
+        final List<String> calls = new java.util.ArrayList<>();
+
+        @Override
+        public String name() {
+            return "ahead";
+        }
+
+        @Override
+        public String fingerprint() {
+            return "ahead";
+        }
+
+        @Override
+        public int batchSize() {
+            return 2;
+        }
+
+        @Override
+        public boolean readsAhead() {
+            return true;
+        }
+
+        @Override
+        public void ahead(List<dev.kun.record.KunRecord> next) {
+            calls.add("ahead " + texts(next));
+        }
+
+        @Override
+        public List<Outcome> process(List<dev.kun.record.KunRecord> batch) {
+            calls.add("process " + texts(batch));
+            return batch.stream().map(Outcome::kept).toList();
+        }
+
+        private static String texts(List<dev.kun.record.KunRecord> batch) {
+            return String.join(" ", batch.stream().map(r -> r.string("text")).toList());
+        }
+    }
+
+    @Test
+    void aStageThatReadsAheadGetsEachNextBatchEarlyButNeverAcrossACheckpoint() throws Exception {
+        Path in = dir.resolve("in.jsonl");
+        StringBuilder b = new StringBuilder();
+        for (int i = 1; i <= 9; i++) b.append(i == 6 ? "not json\n" : "{\"text\":\"t" + i + "\"}\n");
+        Files.writeString(in, b);
+        Path out = dir.resolve("out.jsonl");
+        ReadingAhead stage = new ReadingAhead();
+        RunConfig config = RunConfig.simple(List.of(in.toString()), out).withCheckpointEvery(4).withOnError(OnError.SKIP);
+        Captured c = Captured.run(new byte[0], () -> new StageRunner(config).run(stage));
+        assertEquals(0, c.code(), c.stderr());
+        // Checkpoints after 4 and 8 input items (the bad line counts): no look-ahead across them.
+        assertEquals(List.of("ahead t3 t4", "process t1 t2", "process t3 t4", "ahead t7 t8", "process t5",
+                "process t7 t8", "process t9"), stage.calls);
+        assertEquals(8, Files.readAllLines(out).size());
+
+        // With --on-error fail, the batch holding the bad line is not handed over early: what comes before
+        // the bad line is processed on its own (its own bad input would be the first to name), then the run stops.
+        ReadingAhead failing = new ReadingAhead();
+        Path out2 = dir.resolve("out2.jsonl");
+        RunConfig strict = RunConfig.simple(List.of(in.toString()), out2).withCheckpointEvery(4);
+        assertThrows(KunException.class, () -> new StageRunner(strict).run(failing));
+        assertEquals(List.of("ahead t3 t4", "process t1 t2", "process t3 t4", "process t5"), failing.calls);
+    }
+
     @Test
     void aListenerHearsEveryCheckpointAndStopsTheRunAtABatchBoundaryResumably() throws Exception {
         Path in = dir.resolve("in.jsonl");

@@ -18,22 +18,91 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 
 /**
- * Continuous batching: up to {@code cache.slots()} sequences decode together, one token each per
- * step, and a sequence that finishes frees its slot for the next queued prompt at once (prefilled
- * before the next decode step), rather than when the whole batch ends. Active sequences always occupy
- * slots 0..n-1: a finished sequence's slot is filled by moving the last one into it, so every forward
- * pass reads the cache through views and never gathers it.
+ * Continuous batching: up to {@code slots} sequences decode together, one token each per step, and a
+ * sequence that finishes frees its slot for the next queued prompt at once (prefilled before the next
+ * decode step), rather than when the whole batch ends. Requests join the queue at any time ({@link
+ * #add}); the caller runs {@link #step} again and again, on one thread (the engine's). Active
+ * sequences always occupy slots 0..n-1: a finished sequence's slot is filled by moving the last one
+ * into it, so every forward pass reads the cache through views and never gathers it.
+ *
+ * <p>Shared prompt prefixes are prefilled once: when queued prompts share a long enough token prefix
+ * (a stage's fixed instruction, the judge's point prompt), it is run into a spare slot of the cache,
+ * and each prompt that starts with it gets those keys and values copied into its own slot and
+ * prefills only the rest. Keys and values at a position depend only on the tokens up to it, so this
+ * is the whole-prompt prefill up to float rounding (other row counts, other kernels). The match is on
+ * the token ids of each whole prompt, so tokenization never changes.
  *
  * <p>Each sequence samples with its own {@link TopPSampler} seeded from its request, so it draws the
  * same random numbers whatever shares the batch. Its logits can still differ in the last bits with the
  * batch's shape (kernels chosen per shape), which changes a token only when a draw falls that close to
- * the edge between two tokens.
+ * the edge between two tokens. Every decision here (what is admitted, with which prefix) depends only
+ * on the queue and the sequences, never on time, so the same requests added at the same steps give
+ * the same arithmetic.
  */
 public final class Scheduler {
+    /**
+     * Shortest shared prefix worth a pass of its own: below it the copies and the extra pass cost about
+     * what they save, and a prompt's first few tokens ({@code <|im_start|>user}) are shared by chance.
+     */
+    static final int MIN_PREFIX = 16;
+    private static final int[] NO_PREFIX = new int[0];
+
+    /** Where one request's text and result go; called on the thread that runs {@link #step}. */
+    public interface Listener {
+        /**
+         * A piece of the generated text, once no stop string can claim it; the pieces add up to the final
+         * text. Must not throw (a listener whose consumer failed cancels its request instead).
+         */
+        void text(String piece);
+
+        /** The request's generation. */
+        void finished(Generation generation);
+
+        /** The request failed (its forward pass threw) or was given up ({@link #cancelled}). */
+        void failed(Throwable error);
+
+        /** True once the request is given up: it leaves the queue, or frees its slot, at the next step. */
+        boolean cancelled();
+    }
+
+    /**
+     * What the engine has done since it started. {@code occupiedSlotSteps / (decodeSteps x slots)} is
+     * the mean occupancy of the decode slots (see {@link #occupancy}).
+     *
+     * @param slots               decode slots
+     * @param decodeSteps         decode passes (one token for every active sequence)
+     * @param occupiedSlotSteps   sum over decode passes of the sequences they advanced
+     * @param prefillPasses       passes that prefilled newly admitted prompts
+     * @param refillsWhileDecoding prefills run while other sequences were mid-generation (0 would mean static batching)
+     * @param promptTokens        prompt tokens of admitted sequences
+     * @param reusedPromptTokens  of which copied from a shared prefix instead of prefilled
+     * @param prefixBuilds        passes that prefilled a shared prefix
+     * @param generatedTokens     tokens sampled
+     */
+    public record Counters(int slots, long decodeSteps, long occupiedSlotSteps, long prefillPasses,
+                           long refillsWhileDecoding, long promptTokens, long reusedPromptTokens, long prefixBuilds,
+                           long generatedTokens) {
+        /** Mean share of the decode slots that held a sequence over the decode passes (0 before any). */
+        public double occupancy() {
+            return decodeSteps == 0 ? 0 : (double) occupiedSlotSteps / ((double) decodeSteps * slots);
+        }
+
+        /** What happened between {@code earlier} and this. */
+        public Counters since(Counters earlier) {
+            return new Counters(slots, decodeSteps - earlier.decodeSteps, occupiedSlotSteps - earlier.occupiedSlotSteps,
+                    prefillPasses - earlier.prefillPasses, refillsWhileDecoding - earlier.refillsWhileDecoding,
+                    promptTokens - earlier.promptTokens, reusedPromptTokens - earlier.reusedPromptTokens,
+                    prefixBuilds - earlier.prefixBuilds, generatedTokens - earlier.generatedTokens);
+        }
+    }
+
     private final CausalLm model;
     private final KvCache cache;
+    private final int slots;
+    private final int prefixSlot;
     private final EngineTokenizer tokenizer;
     private final Set<Integer> eos;
     private final NDManager root;
@@ -43,54 +112,151 @@ public final class Scheduler {
     private final TopPSampler.Scratch samplerScratch;
     /** Each row's log-sum-exp of the last step's logits (see forward). */
     private float[] logSumExp = new float[0];
-    /** Prefills that ran while other sequences were mid-generation: 0 would mean static batching. */
-    public int refillsWhileDecoding;
+    private final Deque<Sequence> queue = new ArrayDeque<>();
+    private final List<Sequence> active = new ArrayList<>(); // active.get(s) occupies cache slot s
+    /** The tokens whose keys and values the prefix slot holds at positions 0..length-1. */
+    private int[] prefix = NO_PREFIX;
+    private long decodeSteps;
+    private long occupiedSlotSteps;
+    private long prefillPasses;
+    private long refillsWhileDecoding;
+    private long promptTokens;
+    private long reusedPromptTokens;
+    private long prefixBuilds;
+    private long generatedTokens;
+    private volatile Counters counters;
 
     /**
+     * @param slots         sequences decoded together: cache slots 0..slots-1
+     * @param prefixSlot    the cache slot that holds a shared prompt prefix, or -1 to prefill every prompt whole
      * @param eos           ids that end every generation (the checkpoint's), besides each request's own
      * @param prefillTokens padded tokens per prefill forward pass (rows x longest prompt); a longer
      *                      prompt still runs, alone
      */
-    public Scheduler(CausalLm model, KvCache cache, EngineTokenizer tokenizer, Set<Integer> eos, NDManager root, int prefillTokens) {
+    public Scheduler(CausalLm model, KvCache cache, int slots, int prefixSlot, EngineTokenizer tokenizer, Set<Integer> eos,
+                     NDManager root, int prefillTokens) {
+        if (slots < 1 || slots > cache.slots() || prefixSlot >= cache.slots() || (prefixSlot >= 0 && prefixSlot < slots)) {
+            throw new IllegalArgumentException(slots + " decode slots and prefix slot " + prefixSlot + " in a cache of " + cache.slots());
+        }
         this.model = model;
         this.cache = cache;
+        this.slots = slots;
+        this.prefixSlot = prefixSlot;
         this.tokenizer = tokenizer;
         this.eos = Set.copyOf(eos);
         this.root = root;
         this.prefillTokens = prefillTokens;
         this.samplerScratch = new TopPSampler.Scratch(model.vocabSize());
+        publishCounters();
     }
 
-    /** Runs every request to completion; results in request order. Prompts must fit the context. */
-    public List<Generation> run(List<GenerationRequest> requests, List<int[]> prompts) {
-        Generation[] results = new Generation[requests.size()];
-        Deque<Sequence> queue = new ArrayDeque<>();
-        for (int i = 0; i < requests.size(); i++) {
-            queue.add(new Sequence(i, requests.get(i), prompts.get(i), model.vocabSize(), eos, tokenizer, samplerScratch));
+    /** Queues {@code request}, whose prompt encodes to {@code prompt} (which must leave room in the context). */
+    public void add(GenerationRequest request, int[] prompt, Listener listener) {
+        if (prompt.length == 0 || prompt.length >= cache.maxContext()) {
+            throw new IllegalArgumentException("a prompt of " + prompt.length + " tokens in a context of " + cache.maxContext());
         }
-        List<Sequence> active = new ArrayList<>(); // active.get(s) occupies cache slot s
-        while (!queue.isEmpty() || !active.isEmpty()) {
-            if (!queue.isEmpty() && active.size() < cache.slots()) {
-                // Refill free slots at once: prefill as many queued prompts as fit.
-                List<Sequence> admitted = new ArrayList<>();
-                int width = 0;
-                while (!queue.isEmpty() && active.size() + admitted.size() < cache.slots()) {
-                    int w = Math.max(width, queue.peek().prompt.length);
-                    if (!admitted.isEmpty() && w * (admitted.size() + 1) > prefillTokens) break;
-                    width = w;
-                    admitted.add(queue.poll());
-                }
-                if (!active.isEmpty()) refillsWhileDecoding++;
-                int[][] rows = new int[admitted.size()][];
-                for (int r = 0; r < rows.length; r++) rows[r] = admitted.get(r).prompt;
-                float[] logits = forward(new TokenBatch(rows, active.size(), new int[rows.length], false));
-                active.addAll(admitted);
-                int first = active.size() - admitted.size();
-                for (int r = 0; r < admitted.size(); r++) admitted.get(r).accept(logits, logSumExp[r], r, cache.maxContext());
-                retire(active, first, results);
-                continue;
+        queue.add(new Sequence(request, prompt, model.vocabSize(), eos, tokenizer, samplerScratch, listener));
+    }
+
+    /** True while a sequence is queued or decoding. */
+    public boolean busy() {
+        return !queue.isEmpty() || !active.isEmpty();
+    }
+
+    /** True while a sequence holds a slot (the cache's slots are not free for other work). */
+    public boolean decoding() {
+        return !active.isEmpty();
+    }
+
+    /** The counters as of the last step; safe to read from any thread. */
+    public Counters counters() {
+        return counters;
+    }
+
+    /**
+     * Forgets the shared prefix, for when something else (scoring) has written over the cache: the next
+     * prompts that share one prefill it again.
+     */
+    public void forgetPrefix() {
+        prefix = NO_PREFIX;
+    }
+
+    /**
+     * One forward pass: drops given-up requests, then prefills queued prompts into free slots (when
+     * {@code admit} and there are both), otherwise advances every active sequence by one token. Finished
+     * sequences are handed to their listeners. A pass that throws fails the sequences it ran (their
+     * slots are freed); the others go on. Once nothing is queued or active the shared prefix is
+     * forgotten, so whatever comes next starts as on a fresh engine.
+     */
+    public void step(boolean admit) {
+        dropCancelled();
+        if (admit && !queue.isEmpty() && active.size() < slots) {
+            admit();
+        } else if (!active.isEmpty()) {
+            decode();
+        }
+        if (!busy()) prefix = NO_PREFIX;
+        publishCounters();
+    }
+
+    private void publishCounters() {
+        counters = new Counters(slots, decodeSteps, occupiedSlotSteps, prefillPasses, refillsWhileDecoding, promptTokens,
+                reusedPromptTokens, prefixBuilds, generatedTokens);
+    }
+
+    /** Prefills as many queued prompts as fit into free slots, after their shared prefix if they have one. */
+    private void admit() {
+        List<Sequence> admitted = new ArrayList<>();
+        try {
+            sharePrefix(queue.peek());
+            // Refill free slots at once: prefill as many queued prompts as fit the pass.
+            int width = 0;
+            int maxStart = 0;
+            while (!queue.isEmpty() && active.size() + admitted.size() < slots) {
+                Sequence next = queue.peek();
+                int reused = reusable(next.prompt);
+                int w = Math.max(width, next.prompt.length - reused);
+                int reach = Math.max(maxStart, reused) + w; // padding is written too: it must fit the context
+                if (!admitted.isEmpty() && (w * (admitted.size() + 1) > prefillTokens || reach > cache.maxContext())) break;
+                width = w;
+                maxStart = Math.max(maxStart, reused);
+                next.reused = reused;
+                admitted.add(queue.poll());
             }
-            // One decode step for every active sequence: feed its last token at its own position.
+            if (!active.isEmpty()) refillsWhileDecoding++;
+            prefillPasses++;
+            int first = active.size();
+            int[][] rows = new int[admitted.size()][];
+            int[] start = new int[rows.length];
+            for (int r = 0; r < rows.length; r++) {
+                Sequence seq = admitted.get(r);
+                start[r] = seq.reused;
+                rows[r] = Arrays.copyOfRange(seq.prompt, seq.reused, seq.prompt.length);
+                // The shared prefix's keys and values into this sequence's slot; it prefills the rest.
+                if (seq.reused > 0) cache.move(prefixSlot, first + r, seq.reused);
+                promptTokens += seq.prompt.length;
+                reusedPromptTokens += seq.reused;
+            }
+            float[] logits = forward(new TokenBatch(rows, first, start, false));
+            active.addAll(admitted);
+            for (int r = 0; r < admitted.size(); r++) admitted.get(r).accept(logits, logSumExp[r], r, cache.maxContext());
+            generatedTokens += admitted.size();
+            admitted.clear();
+            retire(first);
+        } catch (Throwable e) {
+            // Only the admitted rows' slots were written: the sequences already decoding go on.
+            prefix = NO_PREFIX;
+            // A failure before any row was taken (the prefix's pass) is the head's, which would fail again.
+            if (admitted.isEmpty() && !queue.isEmpty()) admitted.add(queue.poll());
+            while (!active.isEmpty() && admitted.contains(active.get(active.size() - 1))) active.remove(active.size() - 1);
+            publishCounters();
+            for (Sequence seq : admitted) seq.listener.failed(e);
+        }
+    }
+
+    /** One decode step for every active sequence: feed its last token at its own position. */
+    private void decode() {
+        try {
             int[][] rows = new int[active.size()][];
             int[] start = new int[active.size()];
             for (int s = 0; s < active.size(); s++) {
@@ -98,10 +264,72 @@ public final class Scheduler {
                 start[s] = active.get(s).cached();
             }
             float[] logits = forward(new TokenBatch(rows, 0, start, false));
+            decodeSteps++;
+            occupiedSlotSteps += active.size();
             for (int s = 0; s < active.size(); s++) active.get(s).accept(logits, logSumExp[s], s, cache.maxContext());
-            retire(active, 0, results);
+            generatedTokens += active.size();
+            retire(0);
+        } catch (Throwable e) {
+            prefix = NO_PREFIX;
+            List<Sequence> failed = new ArrayList<>(active);
+            active.clear();
+            publishCounters();
+            for (Sequence seq : failed) seq.listener.failed(e);
         }
-        return Arrays.asList(results);
+    }
+
+    /** Requests given up: out of the queue, and out of their slots. */
+    private void dropCancelled() {
+        for (var it = queue.iterator(); it.hasNext(); ) {
+            Sequence seq = it.next();
+            if (seq.listener.cancelled()) {
+                it.remove();
+                seq.listener.failed(new CancellationException("cancelled while queued"));
+            }
+        }
+        boolean any = false;
+        for (Sequence seq : active) {
+            if (seq.listener.cancelled()) {
+                seq.dropped = true;
+                any = true;
+            }
+        }
+        if (any) retire(0);
+    }
+
+    /**
+     * Makes the prefix slot hold the longest prefix that {@code head} shares with another queued prompt
+     * (among the next {@code slots}), when that reaches {@link #MIN_PREFIX} tokens beyond what the slot
+     * already gives it. Only the tokens beyond the part it shares with the old prefix are run.
+     */
+    private void sharePrefix(Sequence head) {
+        if (prefixSlot < 0 || queue.size() < 2) return;
+        int[] p = head.prompt;
+        int shared = 0;
+        int seen = 0;
+        for (Sequence other : queue) {
+            if (other == head) continue;
+            if (++seen > slots) break;
+            shared = Math.max(shared, commonPrefix(p, other.prompt));
+        }
+        shared = Math.min(shared, p.length - 1);
+        int have = reusable(p);
+        if (shared - have < MIN_PREFIX) return;
+        forward(new TokenBatch(new int[][] {Arrays.copyOfRange(p, have, shared)}, prefixSlot, new int[] {have}, false));
+        prefix = Arrays.copyOf(p, shared);
+        prefixBuilds++;
+    }
+
+    /** Tokens of {@code prompt} the prefix slot holds; the last prompt token always runs (its logits start the generation). */
+    private int reusable(int[] prompt) {
+        return prefixSlot < 0 ? 0 : Math.min(commonPrefix(prompt, prefix), prompt.length - 1);
+    }
+
+    private static int commonPrefix(int[] a, int[] b) {
+        int n = Math.min(a.length, b.length);
+        int i = 0;
+        while (i < n && a[i] == b[i]) i++;
+        return i;
     }
 
     /**
@@ -133,14 +361,16 @@ public final class Scheduler {
     }
 
     /**
-     * Removes finished sequences at slots >= {@code from}, highest slot first, moving the last active
-     * sequence (and its cache) into each freed slot so the active ones stay in slots 0..n-1.
+     * Removes finished and dropped sequences at slots >= {@code from}, highest slot first, moving the
+     * last active sequence (and its cache) into each freed slot so the active ones stay in slots 0..n-1,
+     * and hands each finished one to its listener.
      */
-    private void retire(List<Sequence> active, int from, Generation[] results) {
+    private void retire(int from) {
+        List<Sequence> done = new ArrayList<>();
         for (int s = active.size() - 1; s >= from; s--) {
             Sequence seq = active.get(s);
-            if (seq.finish == null) continue;
-            results[seq.index] = seq.result();
+            if (seq.finish == null && !seq.dropped) continue;
+            done.add(seq);
             int last = active.size() - 1;
             if (s != last) {
                 Sequence moved = active.get(last);
@@ -149,11 +379,18 @@ public final class Scheduler {
             }
             active.remove(last);
         }
+        // Listeners last, with the slots in order again, and the counters out first: a caller woken by
+        // its result reads counters that include the pass that produced it.
+        if (!done.isEmpty()) publishCounters();
+        for (int i = done.size() - 1; i >= 0; i--) {
+            Sequence seq = done.get(i);
+            if (seq.dropped) seq.listener.failed(new CancellationException("cancelled while decoding"));
+            else seq.listener.finished(seq.result());
+        }
     }
 
     /** One request in flight: its sampler, generated tokens and text so far. */
     private static final class Sequence {
-        final int index;
         final int[] prompt;
         final SamplingParams params;
         final TopPSampler sampler;
@@ -163,17 +400,23 @@ public final class Scheduler {
         final IncrementalDetokenizer detokenizer;
         final StringBuilder text = new StringBuilder();
         final int vocab;
+        final Listener listener;
         int[] tokens = new int[16];
         float[] logprobs = new float[16];
         int generated;
+        /** Prompt tokens copied from the shared prefix instead of prefilled. */
+        int reused;
+        /** Characters of {@link #text} handed to the listener. */
+        int streamed;
         FinishReason finish;
+        boolean dropped;
 
-        Sequence(int index, GenerationRequest request, int[] prompt, int vocab, Set<Integer> eos, EngineTokenizer tokenizer,
-                 TopPSampler.Scratch scratch) {
-            this.index = index;
+        Sequence(GenerationRequest request, int[] prompt, int vocab, Set<Integer> eos, EngineTokenizer tokenizer,
+                 TopPSampler.Scratch scratch, Listener listener) {
             this.prompt = prompt;
             this.params = request.sampling();
             this.vocab = vocab;
+            this.listener = listener;
             this.sampler = new TopPSampler(params, request.seed(), vocab, scratch);
             sampler.observeAll(prompt);
             this.stopIds = new HashSet<>(eos);
@@ -194,7 +437,8 @@ public final class Scheduler {
 
         /**
          * Samples the next token from row {@code row} of {@code logits}, whose log-sum-exp is
-         * {@code logSumExp}, and checks every stop condition.
+         * {@code logSumExp}, checks every stop condition and streams the text that no stop string can
+         * still claim.
          */
         void accept(float[] logits, float logSumExp, int row, int maxContext) {
             int offset = row * vocab;
@@ -211,12 +455,28 @@ public final class Scheduler {
             if (stopIds.contains(token)) {
                 appendAndCheck(detokenizer.flush());
                 if (finish == null) finish = FinishReason.STOP;
-                return;
+            } else {
+                appendAndCheck(detokenizer.push(token));
+                if (finish == null && (generated >= params.maxTokens() || prompt.length + generated >= maxContext)) {
+                    appendAndCheck(detokenizer.flush());
+                    if (finish == null) finish = FinishReason.LENGTH;
+                }
             }
-            appendAndCheck(detokenizer.push(token));
-            if (finish == null && (generated >= params.maxTokens() || prompt.length + generated >= maxContext)) {
-                appendAndCheck(detokenizer.flush());
-                if (finish == null) finish = FinishReason.LENGTH;
+            stream();
+        }
+
+        /**
+         * Hands the listener the text that is final: all of it once finished, else all but the last
+         * {@code longestStop - 1} characters, where a stop string may still begin (never splitting a
+         * surrogate pair).
+         */
+        private void stream() {
+            int end = finish != null ? text.length() : Math.max(streamed, text.length() - Math.max(0, longestStop - 1));
+            if (end > streamed && end < text.length() && Character.isHighSurrogate(text.charAt(end - 1))) end--;
+            if (end > streamed) {
+                String piece = text.substring(streamed, end);
+                streamed = end;
+                listener.text(piece);
             }
         }
 

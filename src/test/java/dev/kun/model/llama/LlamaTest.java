@@ -199,6 +199,33 @@ class LlamaTest {
         }
     }
 
+    /**
+     * Prefix reuse as the scheduler does it: a shared prefix prefilled alone into a spare slot, its keys
+     * and values copied into a sequence's slot, and only the rest of the prompt run there, in one pass
+     * with a prompt prefilled whole. Both rows give the whole prompt's logits.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("variants")
+    void aPrefixCopiedFromASpareSlotGivesTheWholePromptsLogits(String name, TinyCheckpoint c, int shards, boolean packed) {
+        try (Loaded m = Loaded.of(c, 4, name + " prefix", shards, packed)) {
+            ReferenceLlama reference = new ReferenceLlama(c);
+            int v = c.vocab();
+            int[] t = tokens(20, 9);
+            int p = 13;
+            float[] whole = m.run(new TokenBatch(new int[][] {t}, 0, new int[] {0}, false));
+            m.run(new TokenBatch(new int[][] {java.util.Arrays.copyOf(t, p)}, 3, new int[] {0}, false));
+            m.cache.move(3, 1, p);
+            int[] other = tokens(6, 10);
+            float[] got = m.run(new TokenBatch(new int[][] {java.util.Arrays.copyOfRange(t, p, t.length), other}, 1,
+                    new int[] {p, 0}, false));
+            assertClose(reference.logits(t)[t.length - 1], got, 0, name + " remainder after a copied prefix");
+            assertClose(reference.logits(other)[other.length - 1], got, v, name + " a whole prompt beside it");
+            double worst = 0;
+            for (int i = 0; i < v; i++) worst = Math.max(worst, Math.abs(whole[i] - got[i]));
+            assertTrue(worst < 1e-4, name + ": max |logit difference| from the whole prefill " + worst);
+        }
+    }
+
     @Test
     void uninitialisedCacheMemoryNeverReachesTheLogits() {
         // The cache is allocated uninitialised; poison it with NaN, as garbage may be, and check that
